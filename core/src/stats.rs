@@ -1,0 +1,134 @@
+//! The statistics of `tikker stats`: events, keystrokes, active days, and per day keystrokes and
+//! typing speed.
+//!
+//! Days are calendar days in the time zone given (the system's, for the CLI). A keystroke is a
+//! press (auto-repeats are not keystrokes). Speed follows [`crate::typing`]: pauses over 2 s
+//! are not typing time. A session's typing is measured on its own; typing that runs over
+//! midnight counts for the day each press falls on.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::event::KeyAction;
+use crate::store::{EventFilter, SessionId, Store, StoreError};
+use crate::typing::SpeedMeter;
+
+/// One day of typing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayStats {
+    /// The calendar day.
+    pub date: Date,
+    /// Events of the day (presses, releases, repeats).
+    pub events: u64,
+    /// Key presses of the day.
+    pub keystrokes: u64,
+    /// Active typing time of the day in minutes.
+    pub active_minutes: f64,
+    /// Words per minute over the day's active typing time, if there was any.
+    pub wpm: Option<f64>,
+}
+
+/// The statistics of a set of events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// All events.
+    pub events: u64,
+    /// All key presses.
+    pub keystrokes: u64,
+    /// Days with at least one keystroke.
+    pub active_days: usize,
+    /// Words per minute over all active typing time, if there was any.
+    pub wpm: Option<f64>,
+    /// Each day with events, oldest first.
+    pub days: Vec<DayStats>,
+}
+
+#[derive(Default)]
+struct DayTally {
+    events: u64,
+    keystrokes: u64,
+    speed: SpeedMeter,
+}
+
+/// Maps microsecond timestamps to calendar days, remembering the current day's bounds so that
+/// a stream of events costs one time-zone lookup per day, not per event.
+struct DayClock {
+    tz: TimeZone,
+    current: Option<(i64, i64, Date)>,
+}
+
+impl DayClock {
+    fn date_of(&mut self, time_us: i64) -> Result<Date, StoreError> {
+        if let Some((start, end, date)) = self.current
+            && (start..end).contains(&time_us)
+        {
+            return Ok(date);
+        }
+        let bad_time = || StoreError::Corrupt(format!("event time {time_us} µs is out of range"));
+        let timestamp = Timestamp::from_microsecond(time_us).map_err(|_| bad_time())?;
+        let date = timestamp.to_zoned(self.tz.clone()).date();
+        let start = date
+            .to_zoned(self.tz.clone())
+            .map_err(|_| bad_time())?
+            .timestamp();
+        let end = date
+            .tomorrow()
+            .and_then(|d| d.to_zoned(self.tz.clone()))
+            .map_err(|_| bad_time())?
+            .timestamp();
+        self.current = Some((start.as_microsecond(), end.as_microsecond(), date));
+        Ok(date)
+    }
+}
+
+/// Computes the statistics of the events matching `filter`, streaming them once.
+pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Summary, StoreError> {
+    let mut days: BTreeMap<Date, DayTally> = BTreeMap::new();
+    let mut clock = DayClock { tz, current: None };
+    let mut session: Option<SessionId> = None;
+    let mut total = SpeedMeter::default();
+    let mut last_day: Option<Date> = None;
+    let mut events = 0u64;
+    store.for_each_event(filter, |info, event| -> Result<(), StoreError> {
+        let date = clock.date_of(event.time_us)?;
+        let tally = days.entry(date).or_default();
+        if session != Some(info.id) || last_day != Some(date) {
+            // A new session, or midnight: each day's meter measures only its own presses.
+            tally.speed.break_stream();
+            if session != Some(info.id) {
+                total.break_stream();
+            }
+            session = Some(info.id);
+            last_day = Some(date);
+        }
+        events += 1;
+        tally.events += 1;
+        if event.action == KeyAction::Press {
+            tally.keystrokes += 1;
+        }
+        tally.speed.observe(&event);
+        total.observe(&event);
+        Ok(())
+    })?;
+    let days: Vec<DayStats> = days
+        .into_iter()
+        .map(|(date, tally)| DayStats {
+            date,
+            events: tally.events,
+            keystrokes: tally.keystrokes,
+            active_minutes: tally.speed.active_us as f64 / 60_000_000.0,
+            wpm: tally.speed.wpm(),
+        })
+        .collect();
+    Ok(Summary {
+        events,
+        keystrokes: days.iter().map(|d| d.keystrokes).sum(),
+        active_days: days.iter().filter(|d| d.keystrokes > 0).count(),
+        wpm: total.wpm(),
+        days,
+    })
+}

@@ -1,0 +1,146 @@
+//! The schema of `tikker.db` and its forward migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`. Migration *n* (1-based) takes a database
+//! from version *n − 1* to *n*; [`migrate`] applies the missing ones in one transaction each, and
+//! refuses a database written by a newer tikker instead of guessing at it.
+//!
+//! ## How events are laid out
+//! Raw events are the bulk of the file (millions of rows), so their table holds three small
+//! integers and nothing else: `key_events(id, t_off, key, action)`. `t_off` is the event time in
+//! microseconds after its *segment*'s `base_us`. A segment is a contiguous range of event ids
+//! written for one session, spanning at most [`MAX_SEGMENT_SPAN_US`] (about 35 minutes) so that
+//! `t_off` always fits in 4 bytes. Time-range queries find segments through the
+//! `segments_by_time` index and then read id ranges of `key_events`, which is stored in id
+//! order, so no per-event index is needed. This keeps a raw event under 16 bytes on disk.
+
+use rusqlite::{Connection, Transaction};
+
+use super::StoreError;
+
+/// The longest time a segment may span, so that every `t_off` fits in a signed 32-bit integer.
+pub const MAX_SEGMENT_SPAN_US: i64 = i32::MAX as i64;
+
+/// The migrations in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: raw key events, their sources, sessions and segments.
+    r#"
+    CREATE TABLE sources (
+        id      INTEGER PRIMARY KEY,
+        kind    TEXT NOT NULL,              -- x11, evdev, replay, import
+        detail  TEXT NOT NULL DEFAULT '',   -- device, file or format
+        UNIQUE (kind, detail)
+    );
+    CREATE TABLE sessions (
+        id          INTEGER PRIMARY KEY,
+        source_id   INTEGER NOT NULL REFERENCES sources (id),
+        user        TEXT NOT NULL,
+        label       TEXT NOT NULL,          -- the session's name in its source
+        started_us  INTEGER NOT NULL,       -- time of its first event
+        ended_us    INTEGER NOT NULL,       -- time of its last event so far
+        events      INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (user, label)
+    );
+    CREATE INDEX sessions_by_time ON sessions (started_us);
+    CREATE TABLE segments (
+        id          INTEGER PRIMARY KEY,
+        session_id  INTEGER NOT NULL REFERENCES sessions (id),
+        first_event INTEGER NOT NULL,       -- key_events.id range, inclusive
+        last_event  INTEGER NOT NULL,
+        base_us     INTEGER NOT NULL,       -- key_events.t_off counts from here
+        last_us     INTEGER NOT NULL        -- time of the segment's last event
+    );
+    CREATE INDEX segments_by_time ON segments (base_us);
+    CREATE INDEX segments_by_session ON segments (session_id, base_us);
+    CREATE TABLE key_events (
+        id      INTEGER PRIMARY KEY,
+        t_off   INTEGER NOT NULL,           -- microseconds after segments.base_us
+        key     INTEGER NOT NULL,           -- Linux evdev key code
+        action  INTEGER NOT NULL            -- 0 release, 1 press, 2 repeat
+    );
+    "#,
+    // 2: what tikker derives from events: profiles, scores, alerts, trained models, settings.
+    r#"
+    CREATE TABLE profiles (
+        id          INTEGER PRIMARY KEY,
+        user        TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        created_us  INTEGER NOT NULL,
+        keystrokes  INTEGER NOT NULL,
+        data        TEXT NOT NULL,          -- the serialised profile (JSON)
+        UNIQUE (user, version)
+    );
+    CREATE TABLE scores (
+        id              INTEGER PRIMARY KEY,
+        user            TEXT NOT NULL,
+        from_us         INTEGER NOT NULL,
+        to_us           INTEGER NOT NULL,
+        score           REAL NOT NULL,
+        confidence      REAL NOT NULL,
+        verdict         TEXT NOT NULL,
+        reason          TEXT NOT NULL,
+        profile_version INTEGER
+    );
+    CREATE INDEX scores_by_time ON scores (to_us);
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY,
+        created_us  INTEGER NOT NULL,
+        score_id    INTEGER REFERENCES scores (id),
+        score       REAL NOT NULL,
+        reason      TEXT NOT NULL,
+        notified    INTEGER NOT NULL,       -- 1 if a notification server took it
+        action      TEXT                    -- outcome of the configured action, if any
+    );
+    CREATE INDEX alerts_by_time ON alerts (created_us);
+    CREATE TABLE models (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL,          -- e.g. identify-rf
+        created_us  INTEGER NOT NULL,
+        trained_on  TEXT NOT NULL,          -- what data, in words
+        metrics     TEXT NOT NULL,          -- JSON
+        data        BLOB NOT NULL
+    );
+    CREATE INDEX models_by_name ON models (name, created_us);
+    CREATE TABLE settings (
+        key     TEXT PRIMARY KEY,
+        value   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The schema version of an open database.
+pub fn version(conn: &Connection) -> Result<u32, StoreError> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(StoreError::sqlite("reading the schema version"))
+}
+
+/// Brings the database up to `target` (at most [`SCHEMA_VERSION`]), one transaction per step.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> {
+    let found = version(conn)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for step in found..target.min(SCHEMA_VERSION) {
+        let tx: Transaction<'_> = conn
+            .transaction()
+            .map_err(StoreError::sqlite("starting a migration"))?;
+        tx.execute_batch(MIGRATIONS[step as usize])
+            .map_err(StoreError::sqlite("applying a schema migration"))?;
+        tx.pragma_update(None, "user_version", step + 1)
+            .map_err(StoreError::sqlite("recording the schema version"))?;
+        tx.commit()
+            .map_err(StoreError::sqlite("committing a migration"))?;
+        tracing::debug!(version = step + 1, "migrated tikker.db");
+    }
+    Ok(())
+}
+
+/// Brings the database up to the current schema.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}

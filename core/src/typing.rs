@@ -1,0 +1,108 @@
+//! Typing quantities shared by statistics, profiles and verification: pauses and speed.
+//!
+//! **Pauses.** A gap of more than [`PAUSE_US`] (2 s) between two key presses is a pause: the
+//! person stopped typing. Everywhere in tikker a pause ends a burst of typing: the gap counts
+//! neither as typing time nor as an inter-key interval, and no digraph spans it.
+//!
+//! **Speed.** `WPM = (characters / 5) / minutes`, where the minutes are the active typing time
+//! (the sum of press-to-press gaps that are not pauses) and the characters are the presses of
+//! text keys ([`KeyCode::is_text_key`]) that end such a gap. The first press after a pause opens
+//! a burst and counts for neither, so the ratio compares like with like: a burst of *n* presses
+//! contributes *n − 1* gaps and at most *n − 1* characters.
+
+use crate::event::{KeyAction, KeyEvent};
+use crate::key::KeyCode;
+
+/// A gap between presses longer than this (µs) is a pause.
+pub const PAUSE_US: i64 = 2_000_000;
+
+/// Accumulates typing speed over presses of one stream, in time order.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SpeedMeter {
+    last_press_us: Option<i64>,
+    /// Active typing time so far (µs).
+    pub active_us: i64,
+    /// Characters typed during active time.
+    pub characters: u64,
+}
+
+impl SpeedMeter {
+    /// Feeds one event; only presses matter.
+    pub fn observe(&mut self, event: &KeyEvent) {
+        if event.action != KeyAction::Press {
+            return;
+        }
+        self.observe_press(event.time_us, event.key);
+    }
+
+    /// Feeds one key press.
+    pub fn observe_press(&mut self, time_us: i64, key: KeyCode) {
+        if let Some(last) = self.last_press_us {
+            let gap = time_us - last;
+            if (0..=PAUSE_US).contains(&gap) {
+                self.active_us += gap;
+                if key.is_text_key() {
+                    self.characters += 1;
+                }
+            }
+        }
+        self.last_press_us = Some(time_us);
+    }
+
+    /// Forgets the last press, so that the next one opens a new burst (a new session).
+    pub fn break_stream(&mut self) {
+        self.last_press_us = None;
+    }
+
+    /// Adds another meter's totals (of another stream) to this one.
+    pub fn merge(&mut self, other: &SpeedMeter) {
+        self.active_us += other.active_us;
+        self.characters += other.characters;
+    }
+
+    /// Words per minute, or `None` before any active typing time.
+    pub fn wpm(&self) -> Option<f64> {
+        (self.active_us > 0)
+            .then(|| (self.characters as f64 / 5.0) / (self.active_us as f64 / 60_000_000.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presses(meter: &mut SpeedMeter, times_ms: &[i64]) {
+        for t in times_ms {
+            meter.observe(&KeyEvent::press(t * 1000, KeyCode(30)));
+            meter.observe(&KeyEvent::release(t * 1000 + 50_000, KeyCode(30)));
+        }
+    }
+
+    #[test]
+    fn sixty_wpm_is_five_characters_a_second() {
+        let mut meter = SpeedMeter::default();
+        // 11 presses 200 ms apart: 10 gaps, 10 characters in 2 s → 5 chars/s → 60 WPM.
+        presses(&mut meter, &(0..11).map(|i| i * 200).collect::<Vec<_>>());
+        assert_eq!(meter.characters, 10);
+        assert_eq!(meter.active_us, 2_000_000);
+        assert!((meter.wpm().unwrap() - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pauses_count_neither_time_nor_characters() {
+        let mut meter = SpeedMeter::default();
+        presses(&mut meter, &[0, 200, 400, 10_000, 10_200]);
+        assert_eq!(meter.active_us, 600_000);
+        assert_eq!(meter.characters, 3);
+    }
+
+    #[test]
+    fn a_single_key_has_no_speed_and_modifiers_are_not_characters() {
+        let mut meter = SpeedMeter::default();
+        presses(&mut meter, &[0]);
+        assert_eq!(meter.wpm(), None);
+        meter.observe(&KeyEvent::press(100_000, KeyCode::LEFT_SHIFT));
+        assert_eq!(meter.characters, 0);
+        assert_eq!(meter.active_us, 100_000);
+    }
+}

@@ -1,0 +1,137 @@
+//! The command line: global options, subcommands, and the setup they share (configuration,
+//! logging, the database).
+
+mod export;
+mod import;
+mod show_config;
+mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tikker_core::store::{EventFilter, Store};
+
+use crate::config::{Config, Paths, default_config_file};
+
+/// Local keystroke dynamics: records key timings (never text) in tikker.db.
+#[derive(Debug, Parser)]
+#[command(name = "tikker", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The database file to use instead of the configured one.
+    #[arg(long, global = true, value_name = "PATH", env = "TIKKER_DB")]
+    db: Option<PathBuf>,
+    /// The configuration file to use instead of ~/.config/tikker/config.toml.
+    #[arg(long, global = true, value_name = "PATH", env = "TIKKER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import key events from files (one transaction per file).
+    Import(import::ImportArgs),
+    /// Stream stored events to standard output.
+    Export(export::ExportArgs),
+    /// Events, keystrokes, active days, and per day keystrokes and words per minute.
+    Stats(stats::StatsArgs),
+    /// Print the effective configuration and the paths in use.
+    Config,
+}
+
+/// What every command knows once set up.
+#[derive(Debug)]
+pub struct RunContext {
+    pub config: Config,
+    pub paths: Paths,
+}
+
+/// Options that select stored events.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only events at or after this date (YYYY-MM-DD, local time) or instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Only events up to this date (inclusive, local time) or before this instant (RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    to: Option<String>,
+    /// Only this user's sessions.
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> anyhow::Result<EventFilter> {
+        let tz = jiff::tz::TimeZone::system();
+        let bound = |text: &str, end: bool| -> anyhow::Result<i64> {
+            if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+                return Ok(ts.as_microsecond());
+            }
+            let date: jiff::civil::Date = text.parse().with_context(|| {
+                format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")
+            })?;
+            let date = if end { date.tomorrow()? } else { date };
+            Ok(date.to_zoned(tz.clone())?.timestamp().as_microsecond())
+        };
+        let from_us = self
+            .from
+            .as_deref()
+            .map(|t| bound(t, false))
+            .transpose()
+            .context("--from")?;
+        let to_us = self
+            .to
+            .as_deref()
+            .map(|t| bound(t, true))
+            .transpose()
+            .context("--to")?;
+        if let (Some(from), Some(to)) = (from_us, to_us)
+            && to <= from
+        {
+            anyhow::bail!("--to must come after --from");
+        }
+        Ok(EventFilter {
+            from_us,
+            to_us,
+            user: self.user.clone(),
+        })
+    }
+}
+
+impl RunContext {
+    /// Opens the database (creating and migrating it if needed).
+    pub fn open_store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.paths.database)
+            .with_context(|| format!("opening {}", self.paths.database.display()))
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_file = match cli.config {
+        Some(path) => path,
+        None => default_config_file()?,
+    };
+    let config = Config::load(&config_file)?;
+    init_logging(&config.log_level);
+    let paths = Paths::resolve(config_file, cli.db.as_deref(), &config)?;
+    let context = RunContext { config, paths };
+    match cli.command {
+        Command::Import(args) => import::run(&context, args),
+        Command::Export(args) => export::run(&context, args),
+        Command::Stats(args) => stats::run(&context, args),
+        Command::Config => show_config::run(&context),
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

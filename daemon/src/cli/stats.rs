@@ -1,0 +1,48 @@
+//! `tikker stats`: how much and how fast its owner types.
+
+use clap::Args;
+use tikker_core::stats::summarize;
+
+use super::{FilterArgs, RunContext};
+
+/// Arguments of `tikker stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+pub fn run(context: &RunContext, args: StatsArgs) -> anyhow::Result<()> {
+    let filter = args.filter.to_filter()?;
+    let store = context.open_store()?;
+    let summary = summarize(&store, &filter, jiff::tz::TimeZone::system())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    let wpm = |w: Option<f64>| w.map_or_else(|| "-".to_owned(), |w| format!("{w:.1}"));
+    println!("events       {}", summary.events);
+    println!("keystrokes   {}", summary.keystrokes);
+    println!("active days  {}", summary.active_days);
+    println!("WPM          {}", wpm(summary.wpm));
+    if !summary.days.is_empty() {
+        println!();
+        println!(
+            "{:<12} {:>12} {:>10} {:>8}",
+            "day", "keystrokes", "active min", "WPM"
+        );
+        for day in &summary.days {
+            println!(
+                "{:<12} {:>12} {:>10.1} {:>8}",
+                day.date.to_string(),
+                day.keystrokes,
+                day.active_minutes,
+                wpm(day.wpm)
+            );
+        }
+    }
+    Ok(())
+}
