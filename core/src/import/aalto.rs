@@ -48,6 +48,11 @@ pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
             parsed.bad(line_number, reason);
         }
     }
+    if line_number == 0 {
+        return Err(ParseError::Header(
+            "the file is empty: expected an Aalto header starting with PARTICIPANT_ID".into(),
+        ));
+    }
     Ok(parsed)
 }
 
@@ -160,5 +165,6 @@ mod tests {
     #[test]
     fn a_file_of_another_format_is_refused() {
         assert!(parse("user,session\n".as_bytes()).is_err());
+        assert!(parse("".as_bytes()).is_err());
     }
 }

@@ -59,6 +59,11 @@ pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
             parsed.bad(line, reason);
         }
     }
+    if line == 0 {
+        return Err(ParseError::Header(
+            "the file is empty: expected the header user,session,timestamp_ms,key,event".into(),
+        ));
+    }
     Ok(parsed)
 }
 
@@ -192,6 +197,12 @@ mod tests {
             ]
         );
         assert_eq!(sessions[1].events, vec![KeyEvent::press(5000, KeyCode(30))]);
+    }
+
+    #[test]
+    fn an_empty_file_is_refused() {
+        let err = parse("".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl Store {
             )
             .map_err(StoreError::sqlite("preparing the segment scan"))?;
         let mut events = conn
-            .prepare_cached("SELECT t_off, key, action FROM key_events WHERE id BETWEEN ?1 AND ?2")
+            .prepare_cached("SELECT dt_us, key, action FROM key_events WHERE id BETWEEN ?1 AND ?2")
             .map_err(StoreError::sqlite("preparing the event scan"))?;
         for session in self.sessions(filter)? {
             let ranges: Vec<(i64, i64, i64)> = segments
@@ -115,8 +115,9 @@ impl Store {
                 let mut rows = events
                     .query(params![first, last])
                     .map_err(StoreError::sqlite("reading events"))?;
+                let mut time_us = base_us;
                 while let Some(row) = rows.next().map_err(StoreError::sqlite("reading events"))? {
-                    let event = decode(base_us, row).map_err(E::from)?;
+                    let event = decode(&mut time_us, row).map_err(E::from)?;
                     if filter.contains(event.time_us) {
                         visited += 1;
                         visit(&session, event)?;
@@ -148,16 +149,18 @@ impl Store {
     }
 }
 
-fn decode(base_us: i64, row: &rusqlite::Row<'_>) -> Result<KeyEvent, StoreError> {
-    let t_off: i64 = row
-        .get(0)
-        .map_err(StoreError::sqlite("decoding an event"))?;
-    let key: i64 = row
-        .get(1)
-        .map_err(StoreError::sqlite("decoding an event"))?;
-    let action: i64 = row
-        .get(2)
-        .map_err(StoreError::sqlite("decoding an event"))?;
+/// Decodes one row, advancing `time_us` (the previous event's time in its segment) by its delta.
+fn decode(time_us: &mut i64, row: &rusqlite::Row<'_>) -> Result<KeyEvent, StoreError> {
+    let decoding = StoreError::sqlite("decoding an event");
+    let dt_us: i64 = row.get(0).map_err(&decoding)?;
+    let key: i64 = row.get(1).map_err(&decoding)?;
+    let action: i64 = row.get(2).map_err(&decoding)?;
+    if dt_us < 0 {
+        return Err(StoreError::Corrupt(format!(
+            "negative time delta {dt_us} µs"
+        )));
+    }
+    *time_us += dt_us;
     let key = u16::try_from(key)
         .ok()
         .filter(|k| *k <= KeyCode::MAX)
@@ -165,7 +168,7 @@ fn decode(base_us: i64, row: &rusqlite::Row<'_>) -> Result<KeyEvent, StoreError>
     let action = KeyAction::from_code(action)
         .ok_or_else(|| StoreError::Corrupt(format!("event action {action} unknown")))?;
     Ok(KeyEvent {
-        time_us: base_us + t_off,
+        time_us: *time_us,
         key: KeyCode(key),
         action,
     })

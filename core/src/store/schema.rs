@@ -6,18 +6,23 @@
 //!
 //! ## How events are laid out
 //! Raw events are the bulk of the file (millions of rows), so their table holds three small
-//! integers and nothing else: `key_events(id, t_off, key, action)`. `t_off` is the event time in
-//! microseconds after its *segment*'s `base_us`. A segment is a contiguous range of event ids
-//! written for one session, spanning at most [`MAX_SEGMENT_SPAN_US`] (about 35 minutes) so that
-//! `t_off` always fits in 4 bytes. Time-range queries find segments through the
-//! `segments_by_time` index and then read id ranges of `key_events`, which is stored in id
-//! order, so no per-event index is needed. This keeps a raw event under 16 bytes on disk.
+//! integers and nothing else: `key_events(id, dt_us, key, action)`. Events are grouped into
+//! *segments*: a contiguous range of event ids written for one session, spanning at most
+//! [`MAX_SEGMENT_SPAN_US`] (about 35 minutes). `dt_us` is the time since the previous event of
+//! the segment (the first event's is measured from the segment's `base_us`), so an event's time
+//! is `base_us` plus the running sum of `dt_us` over its segment. Typing gaps are well under
+//! 8 s, so `dt_us` takes 3 bytes where an absolute microsecond time would take 8.
+//!
+//! Time-range queries find segments through `segments_by_time` / `segments_by_session` and then
+//! read id ranges of `key_events`, which is stored in id order, so no per-event index is needed.
+//! Together this keeps a raw event under 16 bytes on disk.
 
 use rusqlite::{Connection, Transaction};
 
 use super::StoreError;
 
-/// The longest time a segment may span, so that every `t_off` fits in a signed 32-bit integer.
+/// The longest time a segment may span, so that a time-range query never reads more than about
+/// 35 minutes of typing outside its range.
 pub const MAX_SEGMENT_SPAN_US: i64 = i32::MAX as i64;
 
 /// The migrations in order; the schema version is the number applied.
@@ -46,14 +51,14 @@ const MIGRATIONS: &[&str] = &[
         session_id  INTEGER NOT NULL REFERENCES sessions (id),
         first_event INTEGER NOT NULL,       -- key_events.id range, inclusive
         last_event  INTEGER NOT NULL,
-        base_us     INTEGER NOT NULL,       -- key_events.t_off counts from here
+        base_us     INTEGER NOT NULL,       -- the segment's first key_events.dt_us counts from here
         last_us     INTEGER NOT NULL        -- time of the segment's last event
     );
     CREATE INDEX segments_by_time ON segments (base_us);
     CREATE INDEX segments_by_session ON segments (session_id, base_us);
     CREATE TABLE key_events (
         id      INTEGER PRIMARY KEY,
-        t_off   INTEGER NOT NULL,           -- microseconds after segments.base_us
+        dt_us   INTEGER NOT NULL,           -- µs since the segment's previous event (or base_us)
         key     INTEGER NOT NULL,           -- Linux evdev key code
         action  INTEGER NOT NULL            -- 0 release, 1 press, 2 repeat
     );

@@ -145,7 +145,7 @@ impl WriteTx<'_> {
         };
         let mut insert = self
             .tx
-            .prepare_cached("INSERT INTO key_events (t_off, key, action) VALUES (?1, ?2, ?3)")
+            .prepare_cached("INSERT INTO key_events (dt_us, key, action) VALUES (?1, ?2, ?3)")
             .map_err(StoreError::sqlite("preparing the event insert"))?;
         let mut segment = self.pending_tail.filter(|t| t.session == session);
         for event in events {
@@ -170,7 +170,7 @@ impl WriteTx<'_> {
             };
             insert
                 .execute(params![
-                    event.time_us - current.base_us,
+                    event.time_us - current.last_us,
                     event.key.0,
                     event.action.to_code()
                 ])

@@ -1,0 +1,332 @@
+//! The `tikker` binary driven as a user would: import, export, stats, config, on real files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// `tikker` with a private HOME, so no test reads or writes the real user's files.
+fn tikker(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("tikker").unwrap();
+    cmd.env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TZ", "UTC")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+fn shared_data() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    assert!(
+        path.join("README.md").exists(),
+        "the data sets are expected at {} (the project's ../shared/data)",
+        path.display()
+    );
+    path
+}
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).unwrap();
+    path.to_path_buf()
+}
+
+fn export(home: &Path, db: &Path, format: &str) -> String {
+    let out = tikker(home)
+        .args(["--db"])
+        .arg(db)
+        .args(["export", "--format", format])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const SAMPLE: &str = "user,session,timestamp_ms,key,event
+alice,morning,1700000000000,KEY_H,press
+alice,morning,1700000000095.5,KEY_H,release
+alice,morning,1700000000120,i,press
+alice,morning,1700000000201,i,release
+bob,\"lunch, late\",1700000100000,js:65,press
+bob,\"lunch, late\",1700000100080,js:65,release
+alice,morning,1700000000150,Shift_L,press
+alice,morning,1700000000250,Shift_L,release
+";
+
+#[test]
+fn version_is_printed() {
+    let home = tempfile::tempdir().unwrap();
+    tikker(home.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("tikker "));
+}
+
+#[test]
+fn import_export_import_round_trips_identically() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    let first = home.path().join("first.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&first)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("imported 8 events in 2 sessions"));
+    let exported = export(home.path(), &first, "events-csv");
+    assert_eq!(
+        exported,
+        "user,session,timestamp_ms,key,event
+alice,morning,1700000000000.000,KEY_H,press
+alice,morning,1700000000095.500,KEY_H,release
+alice,morning,1700000000120.000,KEY_I,press
+alice,morning,1700000000150.000,KEY_LEFTSHIFT,press
+alice,morning,1700000000201.000,KEY_I,release
+alice,morning,1700000000250.000,KEY_LEFTSHIFT,release
+bob,\"lunch, late\",1700000100000.000,KEY_A,press
+bob,\"lunch, late\",1700000100080.000,KEY_A,release
+"
+    );
+    let again = write(&home.path().join("again.csv"), &exported);
+    let second = home.path().join("second.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&second)
+        .args(["import", "--format", "events-csv"])
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(export(home.path(), &second, "events-csv"), exported);
+    let jsonl = export(home.path(), &second, "jsonl");
+    let first_line: serde_json::Value =
+        serde_json::from_str(jsonl.lines().next().unwrap()).unwrap();
+    assert_eq!(first_line["timestamp_us"], 1_700_000_000_000_000i64);
+    assert_eq!(first_line["key"], "KEY_H");
+    assert_eq!(first_line["key_code"], 35);
+    assert_eq!(first_line["event"], "press");
+}
+
+#[test]
+fn a_bad_row_in_the_middle_imports_nothing_of_that_file() {
+    let home = tempfile::tempdir().unwrap();
+    let mut rows: Vec<String> = SAMPLE.lines().map(str::to_owned).collect();
+    rows.insert(4, "alice,morning,-12,a,press".into());
+    let csv = write(&home.path().join("bad.csv"), &(rows.join("\n") + "\n"));
+    let db = home.path().join("t.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("bad.csv:5: timestamp_ms"))
+        .stderr(predicate::str::contains("negative"))
+        .stderr(predicate::str::contains(
+            "nothing of this file was imported",
+        ));
+    assert_eq!(
+        export(home.path(), &db, "events-csv"),
+        "user,session,timestamp_ms,key,event\n"
+    );
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv", "--skip-bad"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("imported 8 events"))
+        .stdout(predicate::str::contains("skipped 1 bad row"));
+}
+
+#[test]
+fn a_file_of_the_wrong_format_names_the_problem() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(home.path().join("t.db"))
+        .args(["import", "--format", "aalto"])
+        .arg(&csv)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("sample.csv: line 1"))
+        .stderr(predicate::str::contains("aalto"));
+}
+
+#[test]
+fn stats_count_keystrokes_days_and_speed() {
+    let home = tempfile::tempdir().unwrap();
+    // 11 presses 200 ms apart on 2024-03-01 (UTC): 10 characters in 2 s = 60 WPM.
+    let mut csv = String::from("user,session,timestamp_ms,key,event\n");
+    let start = 1_709_251_200_000i64; // 2024-03-01T00:00:00Z
+    for i in 0..11 {
+        let t = start + 3_600_000 + i * 200;
+        csv += &format!("me,s,{t},a,press\nme,s,{},a,release\n", t + 80);
+    }
+    csv += &format!("me,s2,{},a,press\n", start + 86_400_000 + 5);
+    let file = write(&home.path().join("s.csv"), &csv);
+    let db = home.path().join("t.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&file)
+        .assert()
+        .success();
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["stats", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["events"], 23);
+    assert_eq!(stats["keystrokes"], 12);
+    assert_eq!(stats["active_days"], 2);
+    assert_eq!(stats["days"][0]["date"], "2024-03-01");
+    assert_eq!(stats["days"][0]["keystrokes"], 11);
+    assert!((stats["days"][0]["wpm"].as_f64().unwrap() - 60.0).abs() < 1e-6);
+    assert_eq!(stats["days"][1]["date"], "2024-03-02");
+    assert!(stats["days"][1]["wpm"].is_null());
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["stats", "--from", "2024-03-02"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("keystrokes   1"));
+}
+
+#[test]
+fn config_prints_paths_and_names_unknown_keys() {
+    let home = tempfile::tempdir().unwrap();
+    tikker(home.path())
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("config/tikker/config.toml"))
+        .stdout(predicate::str::contains("data/tikker/tikker.db"))
+        .stdout(predicate::str::contains("log_level = \"info\""));
+    let config_dir = home.path().join("config/tikker");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(config_dir.join("config.toml"), "log_levle = \"debug\"\n").unwrap();
+    tikker(home.path())
+        .arg("config")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("log_levle"))
+        .stderr(predicate::str::contains("config.toml"));
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "database = \"{}\"\n",
+            home.path().join("elsewhere.db").display()
+        ),
+    )
+    .unwrap();
+    tikker(home.path())
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("elsewhere.db"));
+}
+
+#[test]
+fn the_default_database_is_private_in_the_xdg_data_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success();
+    use std::os::unix::fs::PermissionsExt;
+    let folder = home.path().join("data/tikker");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&folder.join("tikker.db")), 0o600);
+}
+
+#[test]
+fn the_real_cmu_file_imports_completely() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "cmu"])
+        .arg(shared_data().join("cmu/DSL-StrongPasswordData.csv"))
+        .assert()
+        .success()
+        // 51 subjects × 8 sessions; 20,400 repetitions × 11 keys × press and release.
+        .stdout(predicate::str::contains(
+            "imported 448800 events in 408 sessions",
+        ));
+}
+
+#[test]
+fn the_real_aalto_files_import_with_their_bad_rows_counted() {
+    let home = tempfile::tempdir().unwrap();
+    let data = shared_data().join("aalto-dev");
+    let manifest = std::fs::read_to_string(data.join("MANIFEST.tsv")).unwrap();
+    let rows: u64 = manifest
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data.join("users"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 1746);
+    let db = home.path().join("t.db");
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "aalto", "--skip-bad"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let number_after = |prefix: &str| -> u64 {
+        let start = stdout.find(prefix).unwrap() + prefix.len();
+        stdout[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let events = number_after("imported ");
+    let skipped = number_after("skipped ");
+    // Every row is a press and a release; every row is imported or counted as skipped.
+    assert_eq!(events / 2 + skipped, rows, "{stdout}");
+    assert!(skipped < 100, "{stdout}");
+    // Without --skip-bad the import stops at the first file with a bad row and names its line.
+    tikker(home.path())
+        .arg("--db")
+        .arg(home.path().join("strict.db"))
+        .args(["import", "--format", "aalto"])
+        .args(&files)
+        .assert()
+        .failure()
+        .stderr(predicate::str::is_match(r"_keystrokes\.txt\.gz:\d+: ").unwrap())
+        .stderr(predicate::str::contains("--skip-bad imports the rest"));
+}
