@@ -1,4 +1,5 @@
 //! The store as a real file: migrations, permissions, batched appends, segments, streaming reads.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

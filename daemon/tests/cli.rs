@@ -1,4 +1,5 @@
 //! The `tikker` binary driven as a user would: import, export, stats, config, on real files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
 
