@@ -4,16 +4,23 @@
 //! - [`store`]: `tikker.db`, the SQLite store, with its single writer and streaming reads;
 //! - [`import`] and [`export`]: the file formats tikker reads and writes;
 //! - [`typing`]: timing quantities shared by statistics and verification (pauses, speed);
-//! - [`stats`]: the daily statistics of `tikker stats`.
+//! - [`stats`]: the daily statistics of `tikker stats`;
+//! - [`verify`]: verifiers that score typing against what is known of its owner;
+//! - [`eval`] and [`dataset`]: the published evaluation protocols and the data sets they run on;
+//! - [`linalg`]: the little linear algebra the verifiers need.
 #![deny(missing_docs)]
 
+pub mod dataset;
+pub mod eval;
 pub mod event;
 pub mod export;
 pub mod import;
 pub mod key;
+pub mod linalg;
 pub mod stats;
 pub mod store;
 pub mod typing;
+pub mod verify;
 
 pub use event::{KeyAction, KeyEvent};
 pub use key::KeyCode;

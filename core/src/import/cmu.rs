@@ -16,6 +16,7 @@
 use std::io::BufRead;
 
 use super::{ParseError, ParsedFile};
+use crate::dataset::cmu::{CmuError, CmuRepetition, parse_cmu_header, parse_cmu_row};
 use crate::event::KeyEvent;
 use crate::key::KeyCode;
 
@@ -48,20 +49,17 @@ pub fn cmu_repetition_start_us(subject: u32, session_index: u32, rep: u32) -> i6
     seconds * 1_000_000
 }
 
-struct Columns {
-    subject: usize,
-    session: usize,
-    rep: usize,
+/// Where the timings of each key sit among the file's timing columns.
+struct KeyColumns {
     hold: [usize; 11],
     down_down: [usize; 10],
-    names: Vec<String>,
 }
 
-fn columns(header: &[&str]) -> Result<Columns, String> {
+fn key_columns(timing_columns: &[String]) -> Result<KeyColumns, String> {
     let find = |name: &str| {
-        header
+        timing_columns
             .iter()
-            .position(|h| h.trim() == name)
+            .position(|h| h == name)
             .ok_or_else(|| format!("missing column {name:?}"))
     };
     let mut hold = [0; 11];
@@ -72,14 +70,7 @@ fn columns(header: &[&str]) -> Result<Columns, String> {
     for (slot, pair) in down_down.iter_mut().zip(CMU_KEYS.windows(2)) {
         *slot = find(&format!("DD.{}.{}", pair[0].0, pair[1].0))?;
     }
-    Ok(Columns {
-        subject: find("subject")?,
-        session: find("sessionIndex")?,
-        rep: find("rep")?,
-        hold,
-        down_down,
-        names: header.iter().map(|h| h.trim().to_owned()).collect(),
-    })
+    Ok(KeyColumns { hold, down_down })
 }
 
 pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
@@ -89,71 +80,70 @@ pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
         .next()
         .transpose()?
         .ok_or_else(|| ParseError::Header("the file is empty".into()))?;
-    let header: Vec<&str> = header.split(',').collect();
-    let columns = columns(&header).map_err(ParseError::Header)?;
+    let header: Vec<&str> = header
+        .trim_end_matches('\r')
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let timing_columns =
+        parse_cmu_header(&header, 1).map_err(|e| ParseError::Header(reason(&e)))?;
+    let columns = key_columns(&timing_columns).map_err(ParseError::Header)?;
     for (index, line) in lines.enumerate() {
         let line = line?;
-        let line_number = index as u64 + 2;
+        let line_number = index + 2;
+        let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        if let Err(reason) = parse_row(&line, &columns, &mut parsed) {
-            parsed.bad(line_number, reason);
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        match parse_cmu_row(&fields, &timing_columns, line_number)
+            .map_err(|e| reason(&e))
+            .and_then(|repetition| synthesise(repetition, &columns))
+        {
+            Ok((repetition, events)) => parsed
+                .session(
+                    &repetition.subject,
+                    &format!("session-{}", repetition.session_index),
+                )
+                .extend(events),
+            Err(why) => parsed.bad(line_number as u64, why),
         }
     }
     Ok(parsed)
 }
 
-fn parse_row(line: &str, columns: &Columns, parsed: &mut ParsedFile) -> Result<(), String> {
-    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    if fields.len() != columns.names.len() {
-        return Err(format!(
-            "wrong number of columns: expected {}, found {}",
-            columns.names.len(),
-            fields.len()
-        ));
+/// The reason of a reader error without its `line N: ` prefix (the import names the line).
+fn reason(error: &CmuError) -> String {
+    let text = error.to_string();
+    match text.split_once(": ") {
+        Some((prefix, rest)) if prefix.starts_with("line ") => rest.to_owned(),
+        _ => text,
     }
-    let subject = fields[columns.subject];
-    let subject_number: u32 = subject
+}
+
+/// The press and release events of one repetition (see the module documentation).
+fn synthesise(
+    repetition: CmuRepetition,
+    columns: &KeyColumns,
+) -> Result<(CmuRepetition, Vec<KeyEvent>), String> {
+    let subject_number: u32 = repetition
+        .subject
         .strip_prefix('s')
         .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("subject {subject:?} is not of the form s002"))?;
-    let integer = |index: usize, name: &str| {
-        fields[index]
-            .parse::<u32>()
-            .map_err(|_| format!("{name} {:?} is not a positive integer", fields[index]))
-    };
-    let session_index = integer(columns.session, "sessionIndex")?;
-    let rep = integer(columns.rep, "rep")?;
-    let seconds = |index: usize| -> Result<i64, String> {
-        let value: f64 = fields[index].parse().map_err(|_| {
-            format!(
-                "{} is not a number: {:?}",
-                columns.names[index], fields[index]
-            )
-        })?;
-        if !value.is_finite() {
-            return Err(format!("{} is not finite", columns.names[index]));
-        }
-        Ok((value * 1e6).round() as i64)
-    };
-    let mut press_us = cmu_repetition_start_us(subject_number, session_index, rep);
+        .ok_or_else(|| format!("subject {:?} is not of the form s002", repetition.subject))?;
+    let micros = |seconds: f64| (seconds * 1e6).round() as i64;
+    let mut press_us =
+        cmu_repetition_start_us(subject_number, repetition.session_index, repetition.rep);
     let mut events = Vec::with_capacity(2 * CMU_KEYS.len());
-    for (position, (name, key)) in CMU_KEYS.iter().enumerate() {
+    for (position, (_, key)) in CMU_KEYS.iter().enumerate() {
         if position > 0 {
-            press_us += seconds(columns.down_down[position - 1])?;
+            press_us += micros(repetition.timings[columns.down_down[position - 1]]);
         }
-        let hold_us = seconds(columns.hold[position])?;
-        if hold_us < 0 {
-            return Err(format!("negative hold time of {name}"));
-        }
+        let hold_us = micros(repetition.timings[columns.hold[position]]);
         events.push(KeyEvent::press(press_us, *key));
         events.push(KeyEvent::release(press_us + hold_us, *key));
     }
-    parsed
-        .session(subject, &format!("session-{session_index}"))
-        .extend(events);
-    Ok(())
+    Ok((repetition, events))
 }
 
 #[cfg(test)]

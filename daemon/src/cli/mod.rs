@@ -1,6 +1,7 @@
 //! The command line: global options, subcommands, and the setup they share (configuration,
 //! logging, the database).
 
+mod eval;
 mod export;
 mod import;
 mod show_config;
@@ -38,6 +39,8 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Print the effective configuration and the paths in use.
     Config,
+    /// Measure tikker's verifiers with the published protocols on public data sets.
+    Eval(eval::EvalArgs),
 }
 
 /// What every command knows once set up.
@@ -122,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::run(&context, args),
         Command::Stats(args) => stats::run(&context, args),
         Command::Config => show_config::run(&context),
+        Command::Eval(args) => eval::run(args),
     }
 }
 

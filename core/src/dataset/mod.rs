@@ -1,0 +1,3 @@
+//! Readers of the public keystroke data sets used for evaluation.
+
+pub mod cmu;

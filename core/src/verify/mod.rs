@@ -1,0 +1,3 @@
+//! Verifiers: given what is known of the owner, how anomalous is a sample of typing?
+
+pub mod fixed_text;
