@@ -1,6 +1,7 @@
 //! tikker-core: the domain of tikker, with no OS, GUI or async dependency.
 //!
-//! - [`key`] and [`event`]: key identities and key events, the same for every capture source;
+//! - [`key`], [`event`] and [`keystroke`]: key identities, key events (the same for every
+//!   capture source) and keystrokes (a press paired with its release);
 //! - [`store`]: `tikker.db`, the SQLite store, with its single writer and streaming reads;
 //! - [`import`] and [`export`]: the file formats tikker reads and writes;
 //! - [`typing`]: timing quantities shared by statistics and verification (pauses, speed);
@@ -16,6 +17,7 @@ pub mod event;
 pub mod export;
 pub mod import;
 pub mod key;
+pub mod keystroke;
 pub mod linalg;
 pub mod stats;
 pub mod store;

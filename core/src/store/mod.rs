@@ -18,6 +18,7 @@
 //! The file holds what a person typed (as key ids and timings), so the folder is created `0700`
 //! and the database and its `-wal`/`-shm` files `0600`; looser modes are tightened with a warning.
 
+mod derived;
 mod read;
 pub mod schema;
 mod write;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use derived::{StoredModel, StoredProfile};
 pub use read::{EventFilter, SessionInfo};
 pub use write::{NewSession, SessionId, WriteTx};
 
