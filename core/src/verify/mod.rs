@@ -1,3 +1,4 @@
 //! Verifiers: given what is known of the owner, how anomalous is a sample of typing?
 
+pub mod calibration;
 pub mod fixed_text;
