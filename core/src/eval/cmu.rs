@@ -9,6 +9,7 @@
 //! and sample standard deviation (`n - 1`) over subjects.
 
 use crate::dataset::cmu::CmuData;
+pub use crate::eval::mean_sd;
 use crate::eval::roc::{equal_error_rate, zero_miss_false_alarm_rate};
 use crate::verify::fixed_text::{
     BestConfig, BestDetector, DetectorError, DetectorKind, FeatureTransform, TrainedDetector,
@@ -163,21 +164,6 @@ pub fn split_subjects(
         });
     }
     Ok(splits)
-}
-
-/// Mean and sample standard deviation (`n - 1`); the sd is 0 for fewer than
-/// two values and both are 0 for none.
-pub fn mean_sd(values: &[f64]) -> (f64, f64) {
-    if values.is_empty() {
-        return (0.0, 0.0);
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    if values.len() < 2 {
-        return (mean, 0.0);
-    }
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0);
-    (mean, var.sqrt())
 }
 
 /// Evaluates any detector given as a training function returning a scoring
@@ -336,7 +322,8 @@ mod tests {
         let (m, s) = mean_sd(&[1.0, 2.0, 3.0, 4.0]);
         assert!((m - 2.5).abs() < 1e-12);
         assert!((s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert_eq!(mean_sd(&[]), (0.0, 0.0));
+        let (m, s) = mean_sd(&[]);
+        assert!(m.is_nan() && s.is_nan(), "an empty set has no mean");
         assert_eq!(mean_sd(&[7.0]), (7.0, 0.0));
     }
 }

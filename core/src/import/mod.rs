@@ -267,6 +267,25 @@ impl<R: Read> Read for CountingReader<'_, R> {
     }
 }
 
+/// Opens and parses a whole file in `format` (gzipped or not), naming the file in errors.
+pub fn parse_file(
+    path: &Path,
+    format: ImportFormat,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ParsedFile, ImportError> {
+    let reader = open_input(path, progress)?;
+    parse(format, reader).map_err(|e| match e {
+        ParseError::Io(source) => ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ParseError::Header(reason) => ImportError::Format {
+            path: path.to_path_buf(),
+            reason: format!("line 1: {reason} (is this a {} file?)", format.name()),
+        },
+    })
+}
+
 /// Options of an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ImportOptions {
@@ -282,17 +301,7 @@ pub fn import_file(
     options: ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
-    let reader = open_input(path, progress)?;
-    let parsed = parse(format, reader).map_err(|e| match e {
-        ParseError::Io(source) => ImportError::Io {
-            path: path.to_path_buf(),
-            source,
-        },
-        ParseError::Header(reason) => ImportError::Format {
-            path: path.to_path_buf(),
-            reason: format!("line 1: {reason} (is this a {} file?)", format.name()),
-        },
-    })?;
+    let parsed = parse_file(path, format, progress)?;
     if let Some(first) = parsed.bad_rows.first().cloned()
         && !options.skip_bad
     {

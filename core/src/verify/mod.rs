@@ -2,3 +2,4 @@
 
 pub mod calibration;
 pub mod fixed_text;
+pub mod freetext;
