@@ -146,6 +146,12 @@ fn extract_sorted(sorted: &[Keystroke]) -> Timings {
     }
 }
 
+/// Rhythm consistency `1 − std/mean` of inter-key intervals, clamped to [0, 1]; `None` when the
+/// mean is not positive.
+pub fn rhythm_consistency(mean: f64, std: f64) -> Option<f64> {
+    (mean > 0.0 && mean.is_finite() && std.is_finite()).then(|| (1.0 - std / mean).clamp(0.0, 1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::features::{self, Digraph};
+use serde::{Deserialize, Serialize};
+
 use crate::keystroke::Keystroke;
+use crate::typing::SpeedMeter;
 
 /// A small, fast, deterministic hasher for integer keys (multiply-rotate, FxHash style).
 #[derive(Clone, Copy, Debug, Default)]
@@ -78,7 +81,7 @@ pub fn signed_log_ms(us: i64) -> f64 {
 }
 
 /// Running count, mean and sum of squared deviations (Welford), mergeable (Chan et al.).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Welford {
     /// Number of samples.
     pub n: u64,
@@ -133,9 +136,10 @@ pub const HIST_BINS: usize = 48;
 
 /// Fixed histogram over `ln(ms)` in `[ln MIN_MS, ln MAX_MS]` with [`HIST_BINS`] equal bins
 /// (a bounded, exactly mergeable quantile sketch; relative resolution about 13 % per bin).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogHistogram {
     /// Counts per bin.
+    #[serde(with = "bin_counts")]
     pub counts: [u32; HIST_BINS],
     /// Total count.
     pub total: u64,
@@ -201,7 +205,7 @@ impl LogHistogram {
 }
 
 /// Statistics of one digraph (ordered key pair).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DigraphStats {
     /// Log press→press latency.
     pub ppt: Welford,
@@ -209,8 +213,11 @@ pub struct DigraphStats {
     pub rpt: Welford,
 }
 
+/// Keystrokes per window when a profile is built from the store.
+pub const STORE_WINDOW: usize = 1024;
+
 /// Streaming, mergeable typing profile of one person (see the module doc).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Profile {
     /// Keystrokes the profile rests on.
     pub keystrokes: u64,
@@ -244,6 +251,14 @@ pub struct Profile {
     pub out_of: IntMap<u16, DigraphStats>,
     /// PPT and RPT of digraphs grouped by their second key.
     pub into: IntMap<u16, DigraphStats>,
+    /// Typing speed: characters and active typing time ([`crate::typing`]).
+    #[serde(default)]
+    pub speed: SpeedMeter,
+    /// Press→press intervals in ms, pauses excluded (for rhythm consistency).
+    #[serde(default)]
+    pub intervals_ms: Welford,
+    /// Recomputed from the maps after every change (and after loading).
+    #[serde(skip)]
     derived: Derived,
 }
 
@@ -281,6 +296,62 @@ impl Profile {
         self.refresh();
     }
 
+    /// Words per minute over the profile's active typing time ([`crate::typing`]).
+    pub fn wpm(&self) -> Option<f64> {
+        self.speed.wpm()
+    }
+
+    /// Rhythm consistency `1 − std/mean` of press→press intervals (pauses excluded), in [0, 1].
+    pub fn rhythm_consistency(&self) -> Option<f64> {
+        let std = self.intervals_ms.var()?.sqrt();
+        crate::features::rhythm_consistency(self.intervals_ms.mean, std)
+    }
+
+    /// Builds a profile from the events stored in `store` that match `filter`, streaming: each
+    /// session's events are paired into keystrokes ([`crate::keystroke::KeystrokeAssembler`]) and
+    /// fed in windows of [`STORE_WINDOW`] keystrokes, so memory stays bounded.
+    pub fn from_store(
+        store: &crate::store::Store,
+        filter: &crate::store::EventFilter,
+    ) -> Result<Profile, crate::store::StoreError> {
+        use crate::keystroke::KeystrokeAssembler;
+        let mut profile = Profile::new();
+        let mut window: Vec<Keystroke> = Vec::with_capacity(STORE_WINDOW);
+        let mut assembler = KeystrokeAssembler::new();
+        let mut session = None;
+        store.for_each_event(filter, |info, event| {
+            if session != Some(info.id) {
+                assembler.finish(|k| window.push(k));
+                profile.update_no_refresh(&window);
+                window.clear();
+                assembler = KeystrokeAssembler::new();
+                session = Some(info.id);
+            }
+            assembler.push(&event, |k| window.push(k));
+            if window.len() >= STORE_WINDOW {
+                profile.update_no_refresh(&window);
+                window.clear();
+            }
+            Ok::<(), crate::store::StoreError>(())
+        })?;
+        assembler.finish(|k| window.push(k));
+        profile.update_no_refresh(&window);
+        profile.refresh();
+        Ok(profile)
+    }
+
+    /// The profile as JSON, for `tikker.db`.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// A profile read back from [`Profile::to_json`], with its derived statistics recomputed.
+    pub fn from_json(json: &str) -> Result<Profile, serde_json::Error> {
+        let mut profile: Profile = serde_json::from_str(json)?;
+        profile.refresh();
+        Ok(profile)
+    }
+
     fn update_no_refresh(&mut self, window: &[Keystroke]) {
         if window.is_empty() {
             return;
@@ -296,6 +367,10 @@ impl Profile {
 
     fn update_sorted(&mut self, window: &[Keystroke]) {
         self.windows += 1;
+        self.speed.break_stream();
+        for k in window {
+            self.speed.observe_press(k.press_us, k.key);
+        }
         let mut wh = Welford::default();
         let mut wp = Welford::default();
         let mut prev: Option<&Keystroke> = None;
@@ -314,6 +389,7 @@ impl Profile {
                 if features::is_pause(d.ppt_us) {
                     self.pauses += 1;
                 } else if d.ht1_us >= 0 && d.ht2_us >= 0 {
+                    self.intervals_ms.push(d.ppt_us as f64 / 1000.0);
                     self.add_digraph(&d);
                     wp.push(log_ms(d.ppt_us));
                 }
@@ -364,6 +440,8 @@ impl Profile {
         self.ppt_hist.merge(&o.ppt_hist);
         self.window_hold.merge(&o.window_hold);
         self.window_ppt.merge(&o.window_ppt);
+        self.speed.merge(&o.speed);
+        self.intervals_ms.merge(&o.intervals_ms);
         for (k, w) in &o.keys {
             self.keys.entry(*k).or_default().merge(w);
         }
@@ -545,5 +623,84 @@ mod tests {
         p.update(&[ks(65, 0, 100), ks(66, 200, 150)]);
         assert_eq!(p.keystrokes, 1);
         assert_eq!(p.digraph_count, 0);
+    }
+
+    #[test]
+    fn a_profile_round_trips_through_json() {
+        let windows: Vec<Vec<Keystroke>> = (0..4).map(|i| window(i, 80)).collect();
+        let profile = Profile::from_windows(windows.iter().map(Vec::as_slice));
+        let json = profile.to_json().unwrap();
+        let back = Profile::from_json(&json).unwrap();
+        let value = |j: &str| serde_json::from_str::<serde_json::Value>(j).unwrap();
+        assert_eq!(value(&back.to_json().unwrap()), value(&json));
+        assert_eq!(back.derived(), profile.derived());
+        assert_eq!(back.keystrokes, profile.keystrokes);
+        assert!(profile.wpm().is_some());
+        let consistency = profile.rhythm_consistency().unwrap();
+        assert!((0.0..=1.0).contains(&consistency));
+        let bad = json.replacen("\"counts\":[", "\"counts\":[1,", 1);
+        let err = Profile::from_json(&bad).unwrap_err().to_string();
+        assert!(err.contains("histogram bins"), "{err}");
+    }
+
+    #[test]
+    fn a_profile_built_from_the_store_matches_one_built_from_keystrokes() {
+        use crate::event::KeyEvent;
+        use crate::store::{EventFilter, NewSession, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let typed = window(7, 300);
+        let mut events: Vec<KeyEvent> = typed
+            .iter()
+            .flat_map(|k| {
+                [
+                    KeyEvent::press(k.press_us, k.key),
+                    KeyEvent::release(k.release_us, k.key),
+                ]
+            })
+            .collect();
+        crate::event::sort_events(&mut events);
+        let mut tx = store.write().unwrap();
+        let id = tx
+            .begin_session(
+                &NewSession {
+                    source_kind: "test".into(),
+                    source_detail: String::new(),
+                    user: "me".into(),
+                    label: "s".into(),
+                },
+                events[0].time_us,
+            )
+            .unwrap();
+        tx.append(id, &events).unwrap();
+        tx.commit().unwrap();
+        let from_store = Profile::from_store(&store, &EventFilter::default()).unwrap();
+        let direct = Profile::from_windows([crate::keystroke::keystrokes(&events).as_slice()]);
+        assert_eq!(from_store.keystrokes, direct.keystrokes);
+        assert_eq!(from_store.digraph_count, direct.digraph_count);
+        assert_eq!(from_store.hold, direct.hold);
+        assert_eq!(from_store.intervals_ms, direct.intervals_ms);
+    }
+}
+
+/// Serialises the fixed-size bin array of a [`LogHistogram`] as a list (serde derives arrays of
+/// at most 32 elements only), and refuses a list of the wrong length.
+mod bin_counts {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::HIST_BINS;
+
+    pub fn serialize<S: Serializer>(counts: &[u32; HIST_BINS], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(counts.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u32; HIST_BINS], D::Error> {
+        let counts = Vec::<u32>::deserialize(d)?;
+        let found = counts.len();
+        counts.try_into().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "expected {HIST_BINS} histogram bins, found {found}"
+            ))
+        })
     }
 }

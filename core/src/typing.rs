@@ -17,8 +17,9 @@ use crate::key::KeyCode;
 pub const PAUSE_US: i64 = 2_000_000;
 
 /// Accumulates typing speed over presses of one stream, in time order.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpeedMeter {
+    #[serde(skip)]
     last_press_us: Option<i64>,
     /// Active typing time so far (µs).
     pub active_us: i64,
