@@ -9,6 +9,7 @@
 //! - [`stats`]: the daily statistics of `tikker stats`;
 //! - [`verify`]: verifiers that score typing against what is known of its owner;
 //! - [`eval`] and [`dataset`]: the published evaluation protocols and the data sets they run on;
+//! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
 //! - [`linalg`]: the little linear algebra the verifiers need.
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod import;
 pub mod key;
 pub mod keystroke;
 pub mod linalg;
+pub mod monitor;
 pub mod profile;
 pub mod stats;
 pub mod store;

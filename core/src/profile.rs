@@ -103,6 +103,17 @@ impl Welford {
         self.m2 += d * (x - self.mean);
     }
 
+    /// Keeps a share `keep` (0–1] of the weight of the samples seen so far, so that samples
+    /// added later count for more (the mean stays; the count and spread shrink together).
+    pub fn fade(&mut self, keep: f64) {
+        if self.n == 0 {
+            return;
+        }
+        let kept = ((self.n as f64 * keep).round() as u64).max(1);
+        self.m2 *= kept as f64 / self.n as f64;
+        self.n = kept;
+    }
+
     /// Merges another accumulator into this one.
     pub fn merge(&mut self, o: &Welford) {
         if o.n == 0 {
@@ -175,6 +186,14 @@ impl LogHistogram {
         };
         self.counts[b] = self.counts[b].saturating_add(1);
         self.total += 1;
+    }
+
+    /// Keeps a share `keep` (0–1] of every bin's count.
+    pub fn fade(&mut self, keep: f64) {
+        for count in &mut self.counts {
+            *count = (f64::from(*count) * keep).round() as u32;
+        }
+        self.total = self.counts.iter().map(|&c| u64::from(c)).sum();
     }
 
     /// Adds the counts of another histogram.
@@ -293,6 +312,42 @@ impl Profile {
     /// Adds one window of typing (one pass; digraphs do not span windows or pauses).
     pub fn update(&mut self, window: &[Keystroke]) {
         self.update_no_refresh(window);
+        self.refresh();
+    }
+
+    /// Lets older typing fade: every statistic keeps a share `keep` (0–1] of its weight, so the
+    /// typing learned after this counts for more. Applied whenever a profile that keeps learning
+    /// passes a size, this is exponential forgetting in steps.
+    pub fn fade(&mut self, keep: f64) {
+        let keep = keep.clamp(f64::MIN_POSITIVE, 1.0);
+        let scale = |n: &mut u64| *n = (*n as f64 * keep).round() as u64;
+        scale(&mut self.keystrokes);
+        scale(&mut self.digraph_count);
+        scale(&mut self.windows);
+        scale(&mut self.pauses);
+        scale(&mut self.overlaps);
+        for w in [
+            &mut self.hold,
+            &mut self.ppt,
+            &mut self.rpt,
+            &mut self.window_hold,
+            &mut self.window_ppt,
+            &mut self.intervals_ms,
+        ] {
+            w.fade(keep);
+        }
+        self.hold_hist.fade(keep);
+        self.ppt_hist.fade(keep);
+        for w in self.keys.values_mut() {
+            w.fade(keep);
+        }
+        let margins = self.out_of.values_mut().chain(self.into.values_mut());
+        for stats in self.digraphs.values_mut().chain(margins) {
+            stats.ppt.fade(keep);
+            stats.rpt.fade(keep);
+        }
+        self.speed.active_us = (self.speed.active_us as f64 * keep).round() as i64;
+        self.speed.characters = (self.speed.characters as f64 * keep).round() as u64;
         self.refresh();
     }
 
@@ -623,6 +678,23 @@ mod tests {
         p.update(&[ks(65, 0, 100), ks(66, 200, 150)]);
         assert_eq!(p.keystrokes, 1);
         assert_eq!(p.digraph_count, 0);
+    }
+
+    #[test]
+    fn fading_keeps_means_and_shrinks_weights() {
+        let windows: Vec<Vec<Keystroke>> = (0..4).map(|i| window(i, 80)).collect();
+        let mut profile = Profile::from_windows(windows.iter().map(Vec::as_slice));
+        let (mean, n) = (profile.hold.mean, profile.hold.n);
+        let var = profile.hold.var().unwrap();
+        profile.fade(0.5);
+        assert_eq!(profile.hold.mean, mean);
+        assert_eq!(profile.hold.n, n / 2);
+        assert!((profile.hold.var().unwrap() - var).abs() < var * 0.02);
+        assert_eq!(profile.keystrokes, 160);
+        // New typing now weighs twice as much as it would have.
+        let before = profile.hold.n;
+        profile.update(&window(9, 80));
+        assert_eq!(profile.hold.n, before + 80);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Evaluation protocols and their error rates, as published for the public data sets.
 
 pub mod cmu;
+pub mod continuous;
 pub mod freetext;
 pub mod roc;
 

@@ -30,6 +30,33 @@ enum Protocol {
     /// Free-text verification (TypeNet's protocol): enrol on each participant's first G units
     /// (sentences or sessions), score their last 5 and one unit of each of K other participants.
     Freetext(FreetextArgs),
+    /// Continuous authentication (splice simulation): enrol each participant on their first
+    /// units, stream the rest of their typing and then another participant's through the
+    /// daemon's monitor; count false alerts and impostor keystrokes to the first alert.
+    Continuous(ContinuousArgs),
+}
+
+#[derive(Debug, Args)]
+struct ContinuousArgs {
+    /// The data: a folder of Aalto files, or an events-csv file.
+    path: PathBuf,
+    #[arg(long, value_enum)]
+    format: FreetextFormat,
+    /// Units (sentences or sessions) of each participant to enrol on.
+    #[arg(long, default_value_t = 10)]
+    enrol_units: usize,
+    /// Low windows in a row that alert (default: the daemon's).
+    #[arg(long)]
+    consecutive_low: Option<usize>,
+    /// A single window at or below this score alerts (default: the daemon's).
+    #[arg(long)]
+    severe_threshold: Option<f64>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Print JSON instead of a summary.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -81,6 +108,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     match args.protocol {
         Protocol::Cmu(args) => cmu(args),
         Protocol::Freetext(args) => freetext(args),
+        Protocol::Continuous(args) => continuous(args),
     }
 }
 
@@ -190,7 +218,6 @@ struct FreetextReport {
 }
 
 fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
-    use tikker_core::dataset::{Participant, aalto, read_events_csv};
     use tikker_core::eval::freetext::{
         BaselineKind, EvalConfig, EvalResult, evaluate_baseline, evaluate_freetext,
         prepare_baseline, prepare_windows,
@@ -208,22 +235,7 @@ fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
     if galleries.contains(&0) {
         anyhow::bail!("--gallery must be at least 1");
     }
-    let participants: Vec<Participant> = match args.format {
-        FreetextFormat::Aalto => {
-            let files = aalto::participant_files(&args.path)
-                .with_context(|| format!("listing {}", args.path.display()))?;
-            if files.is_empty() {
-                anyhow::bail!("{}: no *_keystrokes.txt[.gz] files", args.path.display());
-            }
-            let bar = progress(1, "reading participants");
-            let read = aalto::read_many(&files, args.threads)
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()?;
-            bar.finish_and_clear();
-            read
-        }
-        FreetextFormat::EventsCsv => read_events_csv(&args.path)?,
-    };
+    let participants = load_participants(&args.path, args.format, args.threads)?;
     // Aalto participants are files of their own; the users of an events-csv file share one.
     let skipped_rows = match args.format {
         FreetextFormat::Aalto => participants.iter().map(|p| p.skipped).sum(),
@@ -301,5 +313,95 @@ fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
             r.seconds
         );
     }
+    Ok(())
+}
+
+/// The participants of a data set: Aalto files (units are sentences) or an events-csv file
+/// (units are sessions).
+fn load_participants(
+    path: &std::path::Path,
+    format: FreetextFormat,
+    threads: usize,
+) -> anyhow::Result<Vec<tikker_core::dataset::Participant>> {
+    use tikker_core::dataset::{aalto, read_events_csv};
+    Ok(match format {
+        FreetextFormat::Aalto => {
+            let files = aalto::participant_files(path)
+                .with_context(|| format!("listing {}", path.display()))?;
+            if files.is_empty() {
+                anyhow::bail!("{}: no *_keystrokes.txt[.gz] files", path.display());
+            }
+            let bar = progress(1, "reading participants");
+            let read = aalto::read_many(&files, threads)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?;
+            bar.finish_and_clear();
+            read
+        }
+        FreetextFormat::EventsCsv => read_events_csv(path)?,
+    })
+}
+
+fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
+    use tikker_core::eval::continuous::{SpliceConfig, simulate};
+    let participants = load_participants(&args.path, args.format, args.threads)?;
+    let mut config = SpliceConfig {
+        enrol_units: args.enrol_units,
+        threads: args.threads.max(1),
+        ..SpliceConfig::default()
+    };
+    if let Some(n) = args.consecutive_low {
+        config.monitor.consecutive_low = n.max(1);
+    }
+    if let Some(t) = args.severe_threshold {
+        config.monitor.severe_threshold = t;
+    }
+    let started = Instant::now();
+    let report = simulate(&participants, &config);
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            config: &'a SpliceConfig,
+            seconds: f64,
+            report: &'a tikker_core::eval::continuous::SpliceReport,
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Out {
+                config: &config,
+                seconds,
+                report: &report
+            })?
+        );
+        return Ok(());
+    }
+    let m = &config.monitor;
+    println!(
+        "splice simulation on {} participants ({} skipped): enrol on the first {} units \
+         (median {} keystrokes), windows of {} keystrokes scored every {}, alert on {} low windows \
+         in a row or one at or below {}; {:.1} s",
+        report.participants,
+        report.skipped,
+        config.enrol_units,
+        report.median_enrolment,
+        m.window_keystrokes,
+        m.step_keystrokes,
+        m.consecutive_low,
+        m.severe_threshold,
+        seconds
+    );
+    println!(
+        "false alerts: {} in {} genuine keystrokes = {:.2} per 10,000",
+        report.false_alerts, report.genuine_keystrokes, report.false_alerts_per_10k
+    );
+    println!(
+        "impostors detected: {} of {}; median impostor keystrokes to the first alert: {}",
+        report.impostors_detected,
+        report.participants,
+        report
+            .median_impostor_keystrokes_to_alert
+            .map_or_else(|| "never (most undetected)".to_owned(), |m| m.to_string())
+    );
     Ok(())
 }
