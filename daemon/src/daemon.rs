@@ -241,7 +241,7 @@ impl Supervisor {
             }
         };
         let mut watchdog = systemd::watchdog_interval().map(|period| {
-            let mut interval = tokio::time::interval(period);
+            let mut interval = tokio::time::interval_at(TokioInstant::now() + period, period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             interval
         });
