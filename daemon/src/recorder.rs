@@ -252,12 +252,14 @@ impl Writer {
                 });
             }
             WriterCommand::SetPause { pause, done } => {
-                // What was captured before the pause is committed now, and typing after it
-                // starts a new session.
+                // What was captured before the pause is committed now, and live typing after it
+                // starts a new session (a replay keeps the sessions of its file).
                 if !self.batch.is_empty() {
                     self.commit();
                 }
-                self.end_session();
+                if self.current.as_ref().is_some_and(|s| !s.named) {
+                    self.end_session();
+                }
                 let stored = self
                     .store
                     .set_setting(PAUSE_SETTING, pause.to_setting().as_deref())
@@ -674,6 +676,50 @@ mod tests {
             Some("indefinite")
         );
         assert_eq!(counters.snapshot().sessions, 1);
+    }
+
+    #[test]
+    fn a_pause_ends_a_live_session_but_not_a_replayed_one() {
+        let base = Instant::now();
+        let pause = |pause| {
+            let (done, _answer) = tokio::sync::oneshot::channel();
+            WriterCommand::SetPause { pause, done }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        run(
+            writer(&dir),
+            vec![
+                WriterCommand::Source {
+                    kind: "x11",
+                    detail: String::new(),
+                },
+                event(1_000_000, at(base, 0)),
+                pause(Pause::Indefinite),
+                pause(Pause::Off),
+                event(1_000_100, at(base, 100)),
+            ],
+        );
+        assert_eq!(stored(&dir).len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        run(
+            writer(&dir),
+            vec![
+                WriterCommand::Session(NewSession {
+                    source_kind: "replay".into(),
+                    source_detail: "f.csv".into(),
+                    user: "bob".into(),
+                    label: "s1".into(),
+                }),
+                event(1_000_000, at(base, 0)),
+                pause(Pause::Indefinite),
+                pause(Pause::Off),
+                event(1_000_100, at(base, 100)),
+            ],
+        );
+        assert_eq!(
+            stored(&dir),
+            vec![("s1".to_owned(), vec![1_000_000_000, 1_000_100_000])]
+        );
     }
 
     #[test]
