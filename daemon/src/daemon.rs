@@ -113,6 +113,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     // The writer has returned (or failed) by now; joining only collects the thread.
     let _ = writer_thread.join();
     let counts = state.counts();
+    let latency = state.report().latency;
     tracing::info!(
         captured = counts.captured,
         recorded = counts.recorded,
@@ -120,7 +121,9 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         dropped_queue_full = counts.dropped_queue_full,
         dropped_by_kernel = counts.dropped_by_kernel,
         sessions = counts.sessions,
-        latency_p99_ms = state.report().latency.p99_ms,
+        latency_p50_ms = latency.p50_ms,
+        latency_p99_ms = latency.p99_ms,
+        latency_max_ms = latency.max_ms,
         "stopped"
     );
     result
@@ -294,8 +297,7 @@ impl Supervisor {
                     }
                 }
                 _ = tick(&mut watchdog) => {
-                    systemd::watchdog_ping();
-                    systemd::status(&self.state.status_line());
+                    systemd::watchdog_ping(&self.state.status_line());
                 }
             }
         }

@@ -29,9 +29,9 @@ pub fn stopping() {
     notify(&[NotifyState::Stopping, NotifyState::Status("stopping")]);
 }
 
-/// Tells the watchdog the daemon is alive.
-pub fn watchdog_ping() {
-    notify(&[NotifyState::Watchdog]);
+/// Tells the watchdog the daemon is alive, with a fresh status line (one datagram).
+pub fn watchdog_ping(status: &str) {
+    notify(&[NotifyState::Watchdog, NotifyState::Status(status)]);
 }
 
 /// How often to ping the watchdog (half its timeout), if the unit set one for this process.
