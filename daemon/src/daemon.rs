@@ -109,8 +109,15 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let exit_gate = supervisor.gate.clone();
+    let exit_queue = supervisor.queue.clone();
     let result = runtime.block_on(supervisor.run(&runtime_dir, pause, writer_done));
-    // The writer has returned (or failed) by now; joining only collects the thread.
+    // Normally the supervisor has stopped the writer already; if it failed before it could (the
+    // control socket could not be bound, say), stop it here so that nothing captured is lost and
+    // the join below cannot wait forever. A second `Stop` finds the queue closed.
+    exit_gate.stop();
+    let _ = exit_queue.send(WriterCommand::Stop);
+    drop(exit_queue);
     let _ = writer_thread.join();
     let counts = state.counts();
     let latency = state.report().latency;
