@@ -3,6 +3,21 @@
 //! Every field has a default and a missing file means all defaults. An unknown key or a value of
 //! the wrong kind is an error that names the key and the line. Command-line options (`--db`)
 //! override the file.
+//!
+//! ```toml
+//! database = "/home/me/.local/share/tikker/tikker.db"
+//! log_level = "info"
+//!
+//! [capture]                # the daemon (`tikker daemon`)
+//! source = "auto"          # auto | x11 | evdev
+//! user = "me"              # whose typing; default: the login name ($USER)
+//! commit_interval_ms = 200 # a batch is committed at most this long after its first event
+//! batch_events = 512       # ... or as soon as it holds this many events
+//! queue_events = 8192      # events waiting for the writer; beyond, new events are dropped
+//! session_gap_s = 1800     # a pause this long (in seconds) starts a new session
+//! retry_s = 30             # how often `auto` looks again for a source when it has none
+//! input_dir = "/dev/input" # where evdev finds keyboards
+//! ```
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +34,8 @@ pub struct Config {
     /// The log filter (`error`, `warn`, `info`, `debug`, `trace`, or a `tracing` directive such as
     /// `tikker=debug`); `RUST_LOG` overrides it.
     pub log_level: String,
+    /// The capture daemon.
+    pub capture: CaptureConfig,
 }
 
 impl Default for Config {
@@ -26,7 +43,107 @@ impl Default for Config {
         Config {
             database: None,
             log_level: "info".into(),
+            capture: CaptureConfig::default(),
         }
+    }
+}
+
+/// Where the daemon's events come from when `--source` does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceChoice {
+    /// evdev in a Wayland session; in an X11 session evdev when keyboards are readable, else X11.
+    Auto,
+    /// The X server's RECORD extension (every X11 client, no privileges).
+    X11,
+    /// The kernel's keyboards under `/dev/input` (needs membership of the `input` group).
+    Evdev,
+}
+
+/// The `[capture]` section: how `tikker daemon` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// The source used when `--source` is not given.
+    pub source: SourceChoice,
+    /// Whose typing it is, stored with every session; by default the login name (`$USER`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// A batch of events is committed at most this many milliseconds after its first event.
+    pub commit_interval_ms: u64,
+    /// A batch is committed as soon as it holds this many events.
+    pub batch_events: usize,
+    /// How many events may wait for the writer; when full, new events are dropped and counted
+    /// (the OS hook is never blocked).
+    pub queue_events: usize,
+    /// A gap between two events longer than this (in seconds) starts a new session.
+    pub session_gap_s: u64,
+    /// With `source = "auto"` and no usable source, how often (in seconds) to look again.
+    pub retry_s: u64,
+    /// Where the evdev source looks for keyboards.
+    pub input_dir: PathBuf,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            source: SourceChoice::Auto,
+            user: None,
+            commit_interval_ms: 200,
+            batch_events: 512,
+            queue_events: 8192,
+            session_gap_s: 1800,
+            retry_s: 30,
+            input_dir: PathBuf::from("/dev/input"),
+        }
+    }
+}
+
+impl CaptureConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(10..=250).contains(&self.commit_interval_ms) {
+            bail!(
+                "capture.commit_interval_ms = {}: give 10 to 250 (at most 250 ms of typing may wait for the disk)",
+                self.commit_interval_ms
+            );
+        }
+        if !(1..=512).contains(&self.batch_events) {
+            bail!(
+                "capture.batch_events = {}: give 1 to 512",
+                self.batch_events
+            );
+        }
+        if !(self.batch_events..=1_000_000).contains(&self.queue_events) {
+            bail!(
+                "capture.queue_events = {}: give at least batch_events ({}) and at most 1000000",
+                self.queue_events,
+                self.batch_events
+            );
+        }
+        if self.session_gap_s < 10 {
+            bail!(
+                "capture.session_gap_s = {}: give at least 10 (seconds)",
+                self.session_gap_s
+            );
+        }
+        if self.retry_s == 0 {
+            bail!("capture.retry_s = 0: give at least 1 (second)");
+        }
+        if let Some(user) = &self.user
+            && user.trim().is_empty()
+        {
+            bail!("capture.user = \"\": give a name or leave the key out for the login name");
+        }
+        Ok(())
+    }
+
+    /// Whose typing the daemon records: `user`, else `$USER`, else `$LOGNAME`, else `"me"`.
+    pub fn effective_user(&self) -> String {
+        self.user
+            .clone()
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+            .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "me".into())
     }
 }
 
@@ -59,7 +176,7 @@ impl Config {
         {
             bail!("database = \"\": give a file path or leave the key out for the default");
         }
-        Ok(())
+        self.capture.validate()
     }
 }
 
@@ -136,6 +253,33 @@ mod tests {
         let config = Config::parse("database = \"/tmp/x.db\"\nlog_level = \"debug\"\n").unwrap();
         assert_eq!(config.database, Some(PathBuf::from("/tmp/x.db")));
         assert_eq!(config.log_level, "debug");
+    }
+
+    #[test]
+    fn the_capture_section_is_read_and_checked() {
+        let config = Config::parse(
+            "[capture]\nsource = \"x11\"\ncommit_interval_ms = 100\nuser = \"ann\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.capture.source, SourceChoice::X11);
+        assert_eq!(config.capture.commit_interval_ms, 100);
+        assert_eq!(config.capture.batch_events, 512);
+        assert_eq!(config.capture.effective_user(), "ann");
+        let message = format!(
+            "{:#}",
+            Config::parse("[capture]\ncommit_interval_ms = 1000\n").unwrap_err()
+        );
+        assert!(message.contains("capture.commit_interval_ms"), "{message}");
+        let message = format!(
+            "{:#}",
+            Config::parse("[capture]\nsource = \"wayland\"\n").unwrap_err()
+        );
+        assert!(message.contains("wayland"), "{message}");
+        let message = format!(
+            "{:#}",
+            Config::parse("[capture]\nsorce = \"x11\"\n").unwrap_err()
+        );
+        assert!(message.contains("sorce"), "{message}");
     }
 
     #[test]

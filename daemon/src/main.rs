@@ -1,10 +1,20 @@
 //! `tikker`: records key timings, keeps them in `tikker.db`, and tells its owner how they type.
 //!
 //! This binary is the OS edge and the process: the command line, logging, paths and
-//! configuration. The domain lives in `tikker-core`.
+//! configuration, and the capture daemon (sources, the recorder, the control channel). The domain
+//! lives in `tikker-core`.
 
 mod cli;
 mod config;
+mod control;
+mod daemon;
+mod metrics;
+mod pause;
+mod recorder;
+mod runtime_dir;
+mod source;
+mod state;
+mod systemd;
 
 use std::process::ExitCode;
 

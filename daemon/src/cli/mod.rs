@@ -1,6 +1,8 @@
 //! The command line: global options, subcommands, and the setup they share (configuration,
 //! logging, the database).
 
+mod control;
+mod daemon;
 mod eval;
 mod export;
 mod import;
@@ -41,6 +43,14 @@ enum Command {
     Config,
     /// Measure tikker's verifiers with the published protocols on public data sets.
     Eval(eval::EvalArgs),
+    /// Capture key events (X11, evdev or a replay) into the database until stopped.
+    Daemon(daemon::DaemonArgs),
+    /// Pause capture (until `tikker resume`, or --for a while); nothing is recorded meanwhile.
+    Pause(control::PauseArgs),
+    /// Resume capture after `tikker pause`.
+    Resume,
+    /// The running daemon's state: source, pause, event counts.
+    Status(control::StatusArgs),
 }
 
 /// What every command knows once set up.
@@ -126,6 +136,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stats(args) => stats::run(&context, args),
         Command::Config => show_config::run(&context),
         Command::Eval(args) => eval::run(args),
+        Command::Daemon(args) => daemon::run(&context, args),
+        Command::Pause(args) => control::pause(args),
+        Command::Resume => control::resume(),
+        Command::Status(args) => control::status(args),
     }
 }
 
@@ -136,6 +150,8 @@ fn init_logging(level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: journald and log files get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }

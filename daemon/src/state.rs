@@ -1,0 +1,253 @@
+//! The running daemon's shared state: what it captures from, its counts, and pausing.
+//!
+//! The control channel reads it for `GET /status` and changes it with `POST /pause` and
+//! `POST /resume`; the supervisor updates the capture phase as sources start and stop.
+
+use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Counters, CountersSnapshot, LatencyHistogram, LatencySummary};
+use crate::pause::{Pause, now_us};
+use crate::recorder::WriterCommand;
+use crate::source::Gate;
+use crate::systemd;
+
+/// What the daemon is doing about capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Opening its source.
+    Starting,
+    /// A source runs.
+    Capturing {
+        /// `x11`, `evdev`, `replay`.
+        source: String,
+        /// Display, devices or file.
+        detail: String,
+    },
+    /// No usable source (with `auto`): serving and trying again later.
+    Waiting {
+        /// Why nothing can be captured.
+        reason: String,
+    },
+    /// Shutting down.
+    Stopping,
+}
+
+/// The answer to `GET /status` (and to `POST /pause` and `/resume`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// `starting`, `capturing`, `paused`, `waiting` (no source) or `stopping`.
+    pub state: String,
+    /// The source in use (`x11`, `evdev`, `replay`), if any.
+    pub source: Option<String>,
+    /// Its display, devices or file.
+    pub source_detail: Option<String>,
+    /// Why nothing is captured (state `waiting`).
+    pub waiting_reason: Option<String>,
+    /// Whether capture is paused now.
+    pub paused: bool,
+    /// When the pause ends (RFC 3339), or `null` if not paused or paused until resumed.
+    pub paused_until: Option<String>,
+    /// Event counts since the daemon started.
+    pub events: CountersSnapshot,
+    /// Capture-to-commit latency since the daemon started.
+    pub latency: LatencySummary,
+    /// The database recorded into.
+    pub database: String,
+    /// The daemon's process id.
+    pub pid: u32,
+    /// Seconds since the daemon started.
+    pub uptime_s: f64,
+}
+
+/// The daemon's shared state.
+#[derive(Debug)]
+pub struct DaemonState {
+    database: PathBuf,
+    started: Instant,
+    gate: Arc<Gate>,
+    counters: Arc<Counters>,
+    latency: Arc<Mutex<LatencyHistogram>>,
+    writer: SyncSender<WriterCommand>,
+    phase: Mutex<Phase>,
+    /// The task that ends a timed pause.
+    pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl DaemonState {
+    /// The state of a daemon recording into `database`.
+    pub fn new(
+        database: PathBuf,
+        gate: Arc<Gate>,
+        counters: Arc<Counters>,
+        latency: Arc<Mutex<LatencyHistogram>>,
+        writer: SyncSender<WriterCommand>,
+    ) -> DaemonState {
+        DaemonState {
+            database,
+            started: Instant::now(),
+            gate,
+            counters,
+            latency,
+            writer,
+            phase: Mutex::new(Phase::Starting),
+            pause_timer: Mutex::new(None),
+        }
+    }
+
+    /// Sets the capture phase.
+    pub fn set_phase(&self, phase: Phase) {
+        if let Ok(mut current) = self.phase.lock() {
+            *current = phase;
+        }
+    }
+
+    /// The capture phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+            .lock()
+            .map(|p| p.clone())
+            .unwrap_or(Phase::Starting)
+    }
+
+    /// The event counts now.
+    pub fn counts(&self) -> CountersSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// The status as the control channel reports it.
+    pub fn report(&self) -> StatusReport {
+        let phase = self.phase();
+        let pause = self.gate.pause();
+        let paused = self.gate.is_paused();
+        let (state, source, source_detail, waiting_reason) = match phase {
+            Phase::Starting => ("starting", None, None, None),
+            Phase::Stopping => ("stopping", None, None, None),
+            Phase::Waiting { reason } => ("waiting", None, None, Some(reason)),
+            Phase::Capturing { source, detail } => (
+                if paused { "paused" } else { "capturing" },
+                Some(source),
+                Some(detail),
+                None,
+            ),
+        };
+        StatusReport {
+            state: state.into(),
+            source,
+            source_detail,
+            waiting_reason,
+            paused,
+            paused_until: if paused { pause.end_rfc3339() } else { None },
+            events: self.counters.snapshot(),
+            latency: self
+                .latency
+                .lock()
+                .map(|h| h.summary())
+                .unwrap_or_else(|_| LatencyHistogram::default().summary()),
+            database: self.database.display().to_string(),
+            pid: std::process::id(),
+            uptime_s: self.started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// One line for `systemctl status`.
+    pub fn status_line(&self) -> String {
+        let counts = self.counters.snapshot();
+        let what = match self.phase() {
+            Phase::Starting => "starting".to_owned(),
+            Phase::Stopping => "stopping".to_owned(),
+            Phase::Waiting { reason } => format!("not capturing: {reason}"),
+            Phase::Capturing { source, detail } if self.gate.is_paused() => {
+                format!("paused ({source} {detail})")
+            }
+            Phase::Capturing { source, detail } => format!("capturing from {source} {detail}"),
+        };
+        format!(
+            "{what}; {} events recorded, {} dropped",
+            counts.recorded, counts.dropped
+        )
+    }
+
+    /// Pauses (or with [`Pause::Off`], resumes) capture: closes the gate, has the writer commit
+    /// what came before and store the pause, and arranges for a timed pause to end by itself.
+    pub async fn set_pause(self: &Arc<Self>, pause: Pause) -> anyhow::Result<()> {
+        let (done, stored) = tokio::sync::oneshot::channel();
+        let gate = self.gate.clone();
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            gate.set_pause(pause);
+            writer.send(WriterCommand::SetPause { pause, done })
+        })
+        .await
+        .context("pausing")?
+        .map_err(|_| anyhow::anyhow!("the daemon is stopping"))?;
+        stored
+            .await
+            .map_err(|_| anyhow::anyhow!("the daemon is stopping"))?
+            .map_err(|e| anyhow::anyhow!("the pause could not be stored: {e}"))?;
+        match pause {
+            Pause::Off => tracing::info!("capture resumed"),
+            Pause::Indefinite => tracing::info!("capture paused until resumed"),
+            Pause::Until(_) => {
+                tracing::info!(
+                    until = pause.end_rfc3339().unwrap_or_default(),
+                    "capture paused"
+                )
+            }
+        }
+        self.schedule_pause_end(pause);
+        systemd::status(&self.status_line());
+        Ok(())
+    }
+
+    /// For a timed pause, starts the task that ends it (replacing any earlier one).
+    pub fn schedule_pause_end(self: &Arc<Self>, pause: Pause) {
+        let Ok(mut timer) = self.pause_timer.lock() else {
+            return;
+        };
+        if let Some(previous) = timer.take() {
+            previous.abort();
+        }
+        let Pause::Until(end_us) = pause else {
+            return;
+        };
+        let wait = Duration::from_micros(end_us.saturating_sub(now_us()).max(0) as u64);
+        let state = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            // The gate already lets events through once the end has passed (it compares with the
+            // wall clock); this clears the stored pause and the status.
+            if state.gate.end_pause_if(pause)
+                && let Err(e) = state.store_pause_end().await
+            {
+                tracing::warn!(error = %e, "the end of the pause could not be stored");
+            }
+        });
+        *timer = Some(task.abort_handle());
+    }
+
+    async fn store_pause_end(&self) -> anyhow::Result<()> {
+        let (done, stored) = tokio::sync::oneshot::channel();
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            writer.send(WriterCommand::SetPause {
+                pause: Pause::Off,
+                done,
+            })
+        })
+        .await?
+        .map_err(|_| anyhow::anyhow!("the daemon is stopping"))?;
+        stored
+            .await
+            .map_err(|_| anyhow::anyhow!("the daemon is stopping"))?
+            .map_err(|e| anyhow::anyhow!(e))?;
+        tracing::info!("the pause is over: capture resumed");
+        systemd::status(&self.status_line());
+        Ok(())
+    }
+}

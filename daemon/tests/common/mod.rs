@@ -1,0 +1,373 @@
+//! Helpers shared by the daemon's integration tests: a private home per test, the `tikker`
+//! binary, a daemon process that is stopped however the test ends, and an Xvfb display.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+use tikker_core::store::{EventFilter, Store, StoreError};
+use tikker_core::{KeyAction, KeyCode, KeyEvent};
+
+/// A private HOME, runtime folder and database.
+#[derive(Debug)]
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> TestHome {
+        let home = TestHome {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let runtime = home.runtime_dir();
+        std::fs::create_dir_all(&runtime).unwrap();
+        std::fs::set_permissions(
+            &runtime,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        home
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("tikker.db")
+    }
+
+    /// `tikker` with this home's environment and nothing of the caller's (but PATH).
+    pub fn tikker(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tikker"));
+        cmd.env_clear()
+            .env("HOME", self.path())
+            .env("USER", "tester")
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("XDG_DATA_HOME", self.path().join("data"))
+            .env("XDG_RUNTIME_DIR", self.runtime_dir())
+            .env("TZ", "UTC")
+            .env("RUST_LOG", "info")
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        cmd
+    }
+
+    /// `tikker --db DB ARGS…`, run to completion.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.tikker()
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `tikker status --json`.
+    pub fn status(&self) -> Option<serde_json::Value> {
+        let out = self.run(&["status", "--json"]);
+        if !out.status.success() {
+            return None;
+        }
+        Some(serde_json::from_slice(&out.stdout).unwrap())
+    }
+
+    /// Starts `tikker --db DB daemon ARGS…` with its log in a file.
+    pub fn start_daemon(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Daemon {
+        let log = self.path().join(format!("daemon-{}.log", unique_suffix()));
+        let mut cmd = self.tikker();
+        cmd.arg("--db")
+            .arg(self.db())
+            .arg("daemon")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (key, value) in extra_env {
+            cmd.env(key, value);
+        }
+        Daemon {
+            child: Some(cmd.spawn().unwrap()),
+            log,
+        }
+    }
+
+    /// Waits until the daemon answers with `state` (or fails with its log).
+    pub fn wait_for_state(&self, daemon: &mut Daemon, state: &str) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.status()
+                && status["state"] == state
+            {
+                return status;
+            }
+            if let Some(exit) = daemon.try_exit() {
+                panic!(
+                    "the daemon exited ({exit}) before reaching {state:?}:\n{}",
+                    daemon.log()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the daemon did not reach {state:?} in 30 s:\n{}",
+                daemon.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the daemon has recorded at least `events`.
+    pub fn wait_for_recorded(&self, daemon: &mut Daemon, events: u64) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.status()
+                && status["events"]["recorded"].as_u64().unwrap() >= events
+            {
+                return status;
+            }
+            if let Some(exit) = daemon.try_exit() {
+                panic!("the daemon exited ({exit}):\n{}", daemon.log());
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the daemon did not record {events} events in 60 s:\n{}",
+                daemon.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every stored event of every session, as (user, session label, event).
+    pub fn stored_events(&self) -> Vec<(String, String, KeyEvent)> {
+        stored_events(&self.db())
+    }
+}
+
+/// Every event in the database at `db`.
+pub fn stored_events(db: &Path) -> Vec<(String, String, KeyEvent)> {
+    let store = Store::open(db).unwrap();
+    let mut events = Vec::new();
+    store
+        .for_each_event(&EventFilter::default(), |session, event| {
+            events.push((session.user.clone(), session.label.clone(), event));
+            Ok::<(), StoreError>(())
+        })
+        .unwrap();
+    events
+}
+
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// A running `tikker daemon`, killed if the test ends without stopping it.
+#[derive(Debug)]
+pub struct Daemon {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.as_ref().unwrap().id() as i32).unwrap()
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        kill_process(self.pid(), signal).unwrap();
+    }
+
+    /// Sends SIGTERM and waits for the exit (at most 30 s).
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal(Signal::TERM);
+        self.wait(Duration::from_secs(30))
+    }
+
+    /// Sends SIGKILL and reaps the process.
+    pub fn kill(&mut self) {
+        self.signal(Signal::KILL);
+        self.child.take().unwrap().wait().unwrap();
+    }
+
+    /// Waits for the daemon to exit by itself.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.try_exit() {
+                self.child = None;
+                return status;
+            }
+            if start.elapsed() > timeout {
+                panic!("the daemon did not exit in {timeout:?}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().unwrap())
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// A number from the daemon's final `stopped` line (`captured=N`, `recorded=N`, …).
+    pub fn final_count(&self, name: &str) -> u64 {
+        let log = self.log();
+        let line = log
+            .lines()
+            .rev()
+            .find(|l| l.contains(" stopped "))
+            .unwrap_or_else(|| panic!("no `stopped` line in the log:\n{log}"));
+        let key = format!("{name}=");
+        let start = line.find(&key).unwrap() + key.len();
+        line[start..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Fails (never skips) when a program the tests need is missing.
+pub fn require(program: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{program} is not installed: run scripts/setup --test (it installs Xvfb, xdotool and x11-utils)"
+    );
+}
+
+/// An Xvfb server on a free display, stopped when dropped.
+#[derive(Debug)]
+pub struct Xvfb {
+    child: Child,
+    pub display: String,
+}
+
+impl Xvfb {
+    pub fn start() -> Xvfb {
+        require("Xvfb");
+        require("xdotool");
+        require("xdpyinfo");
+        // Parallel tests (and other programs) may take displays: try numbers until one starts.
+        let first = 100 + std::process::id() % 400;
+        for number in first..first + 50 {
+            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
+                continue;
+            }
+            let display = format!(":{number}");
+            let mut child = Command::new("Xvfb")
+                .args([&display, "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(10) {
+                if child.try_wait().unwrap().is_some() {
+                    break; // taken by someone else: try the next number
+                }
+                let ready = Command::new("xdpyinfo")
+                    .args(["-display", &display])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .map(|s| s.success())
+                    .unwrap_or(false);
+                if ready {
+                    return Xvfb { child, display };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no Xvfb display could be started");
+    }
+
+    /// Runs xdotool against this display.
+    pub fn xdotool(&self, args: &[&str]) {
+        let status = Command::new("xdotool")
+            .env("DISPLAY", &self.display)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "xdotool {args:?} failed");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes an events-csv file of `events` in one session.
+pub fn write_events_csv(path: &Path, user: &str, session: &str, events: &[KeyEvent]) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(out, "user,session,timestamp_ms,key,event").unwrap();
+    for event in events {
+        writeln!(
+            out,
+            "{user},{session},{}.{:03},{},{}",
+            event.time_us / 1000,
+            event.time_us % 1000,
+            event.key.0,
+            event.action
+        )
+        .unwrap();
+    }
+}
+
+/// `count` events of steady typing: presses every `step_us`, each released half a step later,
+/// cycling through the letters.
+pub fn typing(start_us: i64, count: usize, step_us: i64) -> Vec<KeyEvent> {
+    let letters: Vec<KeyCode> = ('a'..='z')
+        .map(|c| KeyCode::from_char(c).unwrap())
+        .collect();
+    (0..count)
+        .map(|i| {
+            let stroke = (i / 2) as i64;
+            let key = letters[(i / 2) % letters.len()];
+            if i % 2 == 0 {
+                KeyEvent::press(start_us + stroke * step_us, key)
+            } else {
+                KeyEvent::release(start_us + stroke * step_us + step_us / 2, key)
+            }
+        })
+        .collect()
+}
+
+/// The (key, action) pairs of `xdotool type TEXT`: a press and a release per character.
+pub fn typed(text: &str) -> Vec<(KeyCode, KeyAction)> {
+    text.chars()
+        .flat_map(|c| {
+            let key = KeyCode::from_char(c).unwrap();
+            [(key, KeyAction::Press), (key, KeyAction::Release)]
+        })
+        .collect()
+}
