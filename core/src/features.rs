@@ -157,11 +157,7 @@ mod tests {
     use super::*;
 
     fn ks(key: u16, press_ms: i64, release_ms: i64) -> Keystroke {
-        Keystroke {
-            key: crate::key::KeyCode(key),
-            press_us: press_ms * 1000,
-            release_us: release_ms * 1000,
-        }
+        Keystroke::at_ms(key, press_ms, release_ms)
     }
 
     #[test]

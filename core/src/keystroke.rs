@@ -33,6 +33,16 @@ pub struct Keystroke {
 }
 
 impl Keystroke {
+    /// A keystroke of evdev key `key` with times in milliseconds; for tests.
+    #[cfg(test)]
+    pub(crate) fn at_ms(key: u16, press_ms: i64, release_ms: i64) -> Keystroke {
+        Keystroke {
+            key: KeyCode(key),
+            press_us: press_ms * 1000,
+            release_us: release_ms * 1000,
+        }
+    }
+
     /// How long the key was held (µs).
     pub fn hold_us(&self) -> i64 {
         self.release_us - self.press_us

@@ -9,6 +9,8 @@
 //! - [`stats`]: the daily statistics of `tikker stats`;
 //! - [`verify`]: verifiers that score typing against what is known of its owner;
 //! - [`eval`] and [`dataset`]: the published evaluation protocols and the data sets they run on;
+//! - [`identify`] and [`summary`]: user identification (RF, SVM, gradient-boosted trees) from
+//!   timing features such as the 8-number summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
 //! - [`linalg`]: the little linear algebra the verifiers need.
 #![deny(missing_docs)]
@@ -18,6 +20,7 @@ pub mod eval;
 pub mod event;
 pub mod export;
 pub mod features;
+pub mod identify;
 pub mod import;
 pub mod key;
 pub mod keystroke;
@@ -26,6 +29,7 @@ pub mod monitor;
 pub mod profile;
 pub mod stats;
 pub mod store;
+pub mod summary;
 pub mod typing;
 pub mod verify;
 

@@ -2,24 +2,14 @@
 //! stay within its measured false alerts and detection delay.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::PathBuf;
+mod common;
 
-use tikker_core::dataset::aalto::{participant_files, read_many};
+use common::aalto_participants;
 use tikker_core::eval::continuous::{SpliceConfig, simulate};
 
 #[test]
 fn splice_simulation_keeps_its_measured_alert_rates_on_a_fixed_subset() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/aalto-dev");
-    assert!(
-        dir.is_dir(),
-        "the Aalto data set is expected at {}",
-        dir.display()
-    );
-    let files = participant_files(&dir).unwrap();
-    let participants: Vec<_> = read_many(&files[..300], 2)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let participants = aalto_participants(300);
     let report = simulate(&participants, &SpliceConfig::default());
     eprintln!(
         "{:.2} false alerts per 10k, median {:?} impostor keystrokes, {} detected",

@@ -2,9 +2,9 @@
 //! beating the statistical baseline and must not regress above the EER it was measured at.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::path::PathBuf;
+mod common;
 
-use tikker_core::dataset::aalto::{participant_files, read_many};
+use common::aalto_participants;
 use tikker_core::eval::freetext::{
     BaselineKind, EvalConfig, evaluate_baseline, evaluate_freetext, prepare_baseline,
     prepare_windows,
@@ -18,18 +18,7 @@ const MEASURED_EER: f64 = 0.0465;
 
 #[test]
 fn freetext_verifier_keeps_its_measured_eer_on_a_fixed_subset() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/aalto-dev");
-    assert!(
-        dir.is_dir(),
-        "the Aalto data set is expected at {}",
-        dir.display()
-    );
-    let files = participant_files(&dir).unwrap();
-    assert_eq!(files.len(), 1746);
-    let participants: Vec<_> = read_many(&files[..PARTICIPANTS], 2)
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let participants = aalto_participants(PARTICIPANTS);
     let config = EvalConfig {
         gallery: 5,
         impostors: 100,

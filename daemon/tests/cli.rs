@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use assert_cmd::Command;
+use common::shared_data;
 use predicates::prelude::*;
 
 /// `tikker` with a private HOME, so no test reads or writes the real user's files.
@@ -16,16 +19,6 @@ fn tikker(home: &Path) -> Command {
         .env("TZ", "UTC")
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd
-}
-
-fn shared_data() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    assert!(
-        path.join("README.md").exists(),
-        "the data sets are expected at {} (the project's ../shared/data)",
-        path.display()
-    );
-    path
 }
 
 fn write(path: &Path, text: &str) -> PathBuf {

@@ -9,19 +9,9 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{TestHome, stored_events, typing, write_events_csv};
+use common::{TestHome, shared_data, stored_events, typing, write_events_csv};
 use tikker_core::store::Store;
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
-
-fn shared_data() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    assert!(
-        path.join("README.md").exists(),
-        "the data sets are expected at {} (the project's ../shared/data)",
-        path.display()
-    );
-    path
-}
 
 fn export(home: &TestHome, db: &Path) -> String {
     let out = home

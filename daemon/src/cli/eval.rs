@@ -34,6 +34,30 @@ enum Protocol {
     /// units, stream the rest of their typing and then another participant's through the
     /// daemon's monitor; count false alerts and impostor keystrokes to the first alert.
     Continuous(ContinuousArgs),
+    /// User identification as the predict-user API does it, on DSL-StrongPasswordData.csv:
+    /// train on repetitions 1-200 of every subject, test on 201-400, for the 8-number summary
+    /// and for the full timing vector.
+    Identify(IdentifyArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum IdentifyFormat {
+    /// DSL-StrongPasswordData.csv
+    Cmu,
+}
+
+#[derive(Debug, Args)]
+struct IdentifyArgs {
+    /// DSL-StrongPasswordData.csv
+    path: PathBuf,
+    #[arg(long, value_enum, default_value = "cmu")]
+    format: IdentifyFormat,
+    /// rf, svm, xgboost or all.
+    #[arg(long, default_value = "all")]
+    model: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +133,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         Protocol::Cmu(args) => cmu(args),
         Protocol::Freetext(args) => freetext(args),
         Protocol::Continuous(args) => continuous(args),
+        Protocol::Identify(args) => identify(args),
     }
 }
 
@@ -403,5 +428,84 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
             .median_impostor_keystrokes_to_alert
             .map_or_else(|| "never (most undetected)".to_owned(), |m| m.to_string())
     );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct IdentifyRow {
+    features: &'static str,
+    model: &'static str,
+    accuracy: f64,
+    train_seconds: f64,
+    predict_us_per_sample: f64,
+    model_bytes: usize,
+}
+
+fn identify(args: IdentifyArgs) -> anyhow::Result<()> {
+    use tikker_core::eval::identify::{FeatureSet, accuracy, features, select};
+    use tikker_core::identify::{IdentifyModel, ModelKind, TrainOptions};
+    let IdentifyFormat::Cmu = args.format;
+    let kinds: Vec<ModelKind> = if args.model == "all" {
+        ModelKind::ALL.to_vec()
+    } else {
+        vec![ModelKind::parse(&args.model).with_context(|| {
+            format!("--model {:?}: expected rf, svm, xgboost or all", args.model)
+        })?]
+    };
+    let file =
+        File::open(&args.path).with_context(|| format!("opening {}", args.path.display()))?;
+    let data = read_cmu_csv(BufReader::new(file))
+        .with_context(|| format!("reading {}", args.path.display()))?;
+    let options = TrainOptions::default();
+    let bar = progress((kinds.len() * FeatureSet::ALL.len()) as u64, "models");
+    let mut rows = Vec::new();
+    for set in FeatureSet::ALL {
+        let x = features(&data, set)?;
+        let train = select(&data, &x, &[], 1..=200);
+        let test = select(&data, &x, &[], 201..=400);
+        for &kind in &kinds {
+            let started = Instant::now();
+            let model = IdentifyModel::train(kind, &train.features, &train.labels, &options)?;
+            let train_seconds = started.elapsed().as_secs_f64();
+            let started = Instant::now();
+            let accuracy = accuracy(&model, &test)?;
+            let predict_us_per_sample =
+                started.elapsed().as_secs_f64() * 1e6 / test.features.len().max(1) as f64;
+            rows.push(IdentifyRow {
+                features: set.name(),
+                model: kind.name(),
+                accuracy,
+                train_seconds,
+                predict_us_per_sample,
+                model_bytes: model.to_bytes()?.len(),
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "user identification on {} subjects: train on repetitions 1-200, test on 201-400 ({} test rows)",
+        data.subjects().len(),
+        data.subjects().len() * 200
+    );
+    println!(
+        "{:<10} {:<8} {:>9} {:>10} {:>12} {:>12}",
+        "features", "model", "accuracy", "train s", "predict µs", "model bytes"
+    );
+    for r in &rows {
+        println!(
+            "{:<10} {:<8} {:>9.4} {:>10.1} {:>12.0} {:>12}",
+            r.features,
+            r.model,
+            r.accuracy,
+            r.train_seconds,
+            r.predict_us_per_sample,
+            r.model_bytes
+        );
+    }
     Ok(())
 }

@@ -270,41 +270,34 @@ impl Xvfb {
         require("Xvfb");
         require("xdotool");
         require("xdpyinfo");
-        // Parallel tests (and other programs) may take displays: try numbers until one starts.
-        let first = 100 + std::process::id() % 400;
-        for number in first..first + 50 {
-            if Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-                continue;
-            }
-            let display = format!(":{number}");
-            let mut child = Command::new("Xvfb")
-                .args([&display, "-screen", "0", "640x480x24", "-nolisten", "tcp"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(10) {
-                if child.try_wait().unwrap().is_some() {
-                    break; // taken by someone else: try the next number
-                }
-                let ready = Command::new("xdpyinfo")
-                    .args(["-display", &display])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status()
-                    .map(|s| s.success())
-                    .unwrap_or(false);
-                if ready {
-                    return Xvfb { child, display };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+        // `-displayfd` makes Xvfb choose a free display itself and write its number once it
+        // accepts connections, so parallel tests never race for the same display.
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "640x480x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        let number: u32 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("Xvfb did not report a display (got {line:?})"));
+        Xvfb {
+            child,
+            display: format!(":{number}"),
         }
-        panic!("no Xvfb display could be started");
     }
 
     /// Runs xdotool against this display.
@@ -370,4 +363,15 @@ pub fn typed(text: &str) -> Vec<(KeyCode, KeyAction)> {
             [(key, KeyAction::Press), (key, KeyAction::Release)]
         })
         .collect()
+}
+
+/// The project's public data sets (`../shared/data`); fails loudly if they are missing.
+pub fn shared_data() -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    assert!(
+        path.join("README.md").exists(),
+        "the data sets are expected at {} (the project's ../shared/data)",
+        path.display()
+    );
+    path
 }
