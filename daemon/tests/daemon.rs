@@ -256,10 +256,20 @@ fn a_second_daemon_refuses_to_start_and_says_which_one_runs() {
         "{stderr}"
     );
     assert!(first.terminate().success(), "{}", first.log());
-    // With the first one gone, the database is free again.
+    // With the first one gone, the database is free again; SIGINT (Ctrl-C) stops it as cleanly.
     let mut second = home.start_daemon(&["--source", &replay_arg(&file)], &[]);
-    home.wait_for_state(&mut second, "capturing");
-    assert!(second.terminate().success(), "{}", second.log());
+    home.wait_for_recorded(&mut second, 2);
+    second.signal(rustix::process::Signal::INT);
+    assert!(
+        second.wait(Duration::from_secs(30)).success(),
+        "{}",
+        second.log()
+    );
+    assert!(second.log().contains("SIGINT"), "{}", second.log());
+    assert_eq!(
+        second.final_count("recorded"),
+        second.final_count("captured")
+    );
 }
 
 #[test]
