@@ -15,35 +15,65 @@ use tikker_core::{KeyAction, KeyCode, KeyEvent};
 /// hold lasts 20 ms and a press follows the previous press after 40 ms.
 const TYPE_DELAY_MS: i64 = 80;
 
-/// Tolerance: every single interval lies within [expected − 3 ms, expected + 30 ms] (xdotool only
-/// ever sleeps longer than asked, and a loaded machine may delay one event), and the median of
-/// each kind within ±3 ms of the expected value.
-const EARLY_US: i64 = 3_000;
-const LATE_US: i64 = 30_000;
-const MEDIAN_US: i64 = 3_000;
+/// Tolerance: the median of each kind of interval lies within ±5 ms of the expected value, and
+/// every single interval within [expected − 10 ms, expected + 60 ms]. On an idle machine the
+/// intervals are within ±1 ms; the margin is for a busy one, where xdotool's sleeps or the X
+/// server's delivery can run late by tens of milliseconds (and the interval after a late event
+/// correspondingly short).
+const EARLY_US: i64 = 10_000;
+const LATE_US: i64 = 60_000;
+const MEDIAN_US: i64 = 5_000;
+
+/// The two tests take turns, so that one's X server, xdotool and daemon do not disturb the
+/// other's timing.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn median(values: &mut [i64]) -> i64 {
     values.sort_unstable();
     values[values.len() / 2]
 }
 
-fn assert_paced(name: &str, intervals: &mut [i64], expected_us: i64) {
-    for interval in intervals.iter() {
-        assert!(
-            (expected_us - EARLY_US..=expected_us + LATE_US).contains(interval),
+/// Checks that `intervals` follow xdotool's pacing within the tolerance.
+fn check_paced(name: &str, intervals: &mut [i64], expected_us: i64) -> Result<(), String> {
+    if let Some(interval) = intervals
+        .iter()
+        .find(|i| !(expected_us - EARLY_US..=expected_us + LATE_US).contains(*i))
+    {
+        return Err(format!(
             "a {name} of {interval} µs is not within −{EARLY_US}/+{LATE_US} µs of {expected_us} µs: {intervals:?}"
-        );
+        ));
     }
     let median = median(intervals);
-    assert!(
-        (median - expected_us).abs() <= MEDIAN_US,
-        "median {name} {median} µs is not within {MEDIAN_US} µs of {expected_us} µs: {intervals:?}"
-    );
+    if (median - expected_us).abs() > MEDIAN_US {
+        return Err(format!(
+            "the median {name} {median} µs is not within {MEDIAN_US} µs of {expected_us} µs: {intervals:?}"
+        ));
+    }
+    Ok(())
 }
+
+/// How many times the typing is tried before a timing miss fails the test. What is stored (each
+/// key, press and release, in order) must be right every time; only the timing may miss, when
+/// the machine was too busy to keep xdotool's pace.
+const TIMING_ATTEMPTS: usize = 3;
 
 #[test]
 fn typing_under_xvfb_is_stored_as_one_press_and_one_release_per_key_in_order() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start();
+    let mut misses = Vec::new();
+    for _ in 0..TIMING_ATTEMPTS {
+        match type_and_check(&x) {
+            Ok(()) => return,
+            Err(miss) => misses.push(miss),
+        }
+    }
+    panic!("the timing missed the tolerance {TIMING_ATTEMPTS} times: {misses:#?}");
+}
+
+/// Types into a fresh daemon and checks what it stored: panics if the events are wrong, returns
+/// `Err` if only their timing is off.
+fn type_and_check(x: &Xvfb) -> Result<(), String> {
     let home = TestHome::new();
     let mut daemon = home.start_daemon(&["--source", "x11"], &[("DISPLAY", &x.display)]);
     home.wait_for_state(&mut daemon, "capturing");
@@ -69,7 +99,7 @@ fn typing_under_xvfb_is_stored_as_one_press_and_one_release_per_key_in_order() {
     let keys: Vec<(KeyCode, KeyAction)> = text_events.iter().map(|e| (e.key, e.action)).collect();
     assert_eq!(keys, typed(text));
 
-    // Hold and flight times follow xdotool's pacing.
+    // Hold and flight times follow xdotool's pacing (checked last, below).
     let step_us = TYPE_DELAY_MS * 1000 / 4;
     let mut holds: Vec<i64> = text_events
         .chunks(2)
@@ -87,9 +117,6 @@ fn typing_under_xvfb_is_stored_as_one_press_and_one_release_per_key_in_order() {
         .windows(2)
         .map(|w| w[1][0].time_us - w[0][1].time_us)
         .collect();
-    assert_paced("hold", &mut holds, step_us);
-    assert_paced("press-to-press time", &mut press_to_press, 2 * step_us);
-    assert_paced("release-to-press time", &mut release_to_press, step_us);
 
     // shift+a: Shift goes down first and is held while A goes down; both come up.
     let shift = KeyCode::LEFT_SHIFT;
@@ -118,11 +145,15 @@ fn typing_under_xvfb_is_stored_as_one_press_and_one_release_per_key_in_order() {
         .windows(2)
         .map(|w| w[1].time_us - w[0].time_us)
         .collect();
-    assert_paced("key --delay 100 step", &mut steps, 50_000);
+    check_paced("hold", &mut holds, step_us)?;
+    check_paced("press-to-press time", &mut press_to_press, 2 * step_us)?;
+    check_paced("release-to-press time", &mut release_to_press, step_us)?;
+    check_paced("key --delay 100 step", &mut steps, 50_000)
 }
 
 #[test]
 fn pause_records_nothing_survives_a_restart_and_resume_brings_capture_back() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let x = Xvfb::start();
     let home = TestHome::new();
     let env = [("DISPLAY", x.display.as_str())];

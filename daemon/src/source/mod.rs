@@ -163,8 +163,8 @@ pub fn choose_automatically(
             discovery.explain_no_keyboard(&options.input_dir)
         );
     }
-    if env.display.is_some() {
-        return Ok(Box::new(x11::X11Source::open()?));
+    if let Some(display) = &env.display {
+        return Ok(Box::new(x11::X11Source::for_display(display.clone())));
     }
     bail!(
         "no desktop session (neither DISPLAY nor WAYLAND_DISPLAY is set) and {}",
@@ -415,6 +415,46 @@ mod tests {
         for bad in ["replay:", "wayland", ""] {
             assert!(bad.parse::<SourceSpec>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn auto_picks_the_source_from_the_session_and_says_why_when_none_fits() {
+        let empty = tempfile::tempdir().unwrap();
+        let options = SourceOptions {
+            speed: 1.0,
+            user: "me".into(),
+            input_dir: empty.path().to_path_buf(),
+        };
+        let x11_session = SessionEnv {
+            display: Some(":7".into()),
+            ..SessionEnv::default()
+        };
+        let source = choose_automatically(&x11_session, &options).unwrap();
+        assert_eq!((source.kind(), source.detail()), ("x11", ":7".to_owned()));
+        // Wayland wins over a DISPLAY (XWayland) and needs readable keyboards.
+        let wayland_session = SessionEnv {
+            wayland_display: Some("wayland-0".into()),
+            ..x11_session.clone()
+        };
+        let message = choose_automatically(&wayland_session, &options)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(message.contains("Wayland session"), "{message}");
+        assert!(message.contains("no keyboard"), "{message}");
+        let wayland_by_type = SessionEnv {
+            session_type: Some("wayland".into()),
+            ..SessionEnv::default()
+        };
+        assert!(choose_automatically(&wayland_by_type, &options).is_err());
+        let message = choose_automatically(&SessionEnv::default(), &options)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("neither DISPLAY nor WAYLAND_DISPLAY"),
+            "{message}"
+        );
     }
 
     #[test]

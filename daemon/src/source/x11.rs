@@ -37,11 +37,18 @@ impl X11Source {
     /// The source for `$DISPLAY`; fails when it is not set.
     pub fn open() -> anyhow::Result<X11Source> {
         match std::env::var("DISPLAY") {
-            Ok(display) if !display.is_empty() => Ok(X11Source { display }),
+            Ok(display) if !display.is_empty() => Ok(X11Source::for_display(display)),
             _ => bail!(
                 "cannot capture from X11: DISPLAY is not set (this is not an X11 session; on Wayland or a console use --source evdev)"
             ),
         }
+    }
+}
+
+impl X11Source {
+    /// The source for `display` (which rdev's Xlib reaches through `DISPLAY`).
+    pub fn for_display(display: String) -> X11Source {
+        X11Source { display }
     }
 }
 

@@ -266,12 +266,14 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
+    /// Starts Xvfb on a display it picks itself (`-displayfd`: it takes the first free number
+    /// and writes it to its standard output once it accepts connections), so parallel tests and
+    /// other X servers never share a display.
     pub fn start() -> Xvfb {
+        use std::io::BufRead;
         require("Xvfb");
         require("xdotool");
         require("xdpyinfo");
-        // `-displayfd` makes Xvfb choose a free display itself and write its number once it
-        // accepts connections, so parallel tests never race for the same display.
         let mut child = Command::new("Xvfb")
             .args([
                 "-displayfd",
@@ -287,17 +289,22 @@ impl Xvfb {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let number: u32 = line
             .trim()
             .parse()
-            .unwrap_or_else(|_| panic!("Xvfb did not report a display (got {line:?})"));
-        Xvfb {
-            child,
-            display: format!(":{number}"),
-        }
+            .unwrap_or_else(|_| panic!("Xvfb did not start (it said {line:?})"));
+        let display = format!(":{number}");
+        let ready = Command::new("xdpyinfo")
+            .args(["-display", &display])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ready.success(), "Xvfb on {display} does not answer");
+        Xvfb { child, display }
     }
 
     /// Runs xdotool against this display.
@@ -312,7 +319,18 @@ impl Xvfb {
 }
 
 impl Drop for Xvfb {
+    /// SIGTERM, so that Xvfb removes its lock file and socket; SIGKILL if it lingers.
     fn drop(&mut self) {
+        if let Some(pid) = Pid::from_raw(self.child.id() as i32) {
+            let _ = kill_process(pid, Signal::TERM);
+        }
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
