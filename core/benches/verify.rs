@@ -5,6 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tikker_core::KeyCode;
+use tikker_core::eval::freetext::SplitMix64;
 use tikker_core::keystroke::Keystroke;
 use tikker_core::profile::Profile;
 use tikker_core::verify::freetext::{Params, Verifier};
@@ -12,14 +13,8 @@ use tikker_core::verify::freetext::{Params, Verifier};
 /// Deterministic synthetic typing: `n` keystrokes over 30 letter keys, holds of 60–140 ms and
 /// press-to-press gaps of 80–330 ms (splitmix64 with a fixed seed).
 fn typing(seed: u64, n: usize) -> Vec<Keystroke> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix64(seed);
+    let mut next = move || rng.next_u64();
     let keys: Vec<KeyCode> = "etaoinshrdlucmfwypvbgkjqxz ,."
         .chars()
         .filter_map(KeyCode::from_char)

@@ -9,22 +9,7 @@
 use std::io::{BufWriter, Write};
 
 use tikker_core::KeyCode;
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use tikker_core::eval::freetext::SplitMix64;
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -52,8 +37,8 @@ fn main() -> std::io::Result<()> {
             if written >= events {
                 break;
             }
-            let key = keys[rng.below(keys.len() as u64) as usize];
-            let hold = 60_000 + rng.below(80_000) as i64;
+            let key = keys[(rng.next_u64() % keys.len() as u64) as usize];
+            let hold = 60_000 + (rng.next_u64() % 80_000) as i64;
             for (time, action) in [(t_us, "press"), (t_us + hold, "release")] {
                 writeln!(
                     out,
@@ -63,7 +48,7 @@ fn main() -> std::io::Result<()> {
                 )?;
             }
             written += 2;
-            t_us += 80_000 + rng.below(250_000) as i64;
+            t_us += 80_000 + (rng.next_u64() % 250_000) as i64;
             if i % 40 == 39 {
                 t_us += 3_000_000;
             }

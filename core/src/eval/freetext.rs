@@ -19,10 +19,9 @@
 //!
 //! Work is split over `threads` threads with `std::thread::scope` (participants interleaved).
 //! [`evaluate`] runs the protocol for any verifier; [`evaluate_freetext`] for
-//! [`crate::freetext`] (profile = [`Profile`] of the enrolment sentences, compiled once into a
+//! [`crate::verify::freetext`] (profile = [`Profile`] of the enrolment sentences, compiled once into a
 //! [`Verifier`]; every sentence's [`Window`] is prepared once); [`evaluate_baseline`] for the
-//! scaled-Manhattan baselines ([`BaselineKind`]); [`collect_components`] and [`fused_eer`]
-//! support tuning of the fusion weights.
+//! scaled-Manhattan baselines ([`BaselineKind`]).
 
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,7 @@ use crate::dataset::{Participant, Sentence};
 use crate::eval::mean_sd;
 use crate::features;
 use crate::profile::{IntMap, Profile};
-use crate::verify::freetext::{self, Params, Verifier, Window};
+use crate::verify::freetext::{Params, Verifier, Window};
 
 /// Number of genuine query sentences per participant (the last ones).
 pub const GENUINE_QUERIES: usize = 5;
@@ -394,92 +393,6 @@ pub fn evaluate_baseline(
         |u, enrol| BaselineTemplate::new(&feats[u][..enrol.len()].iter().collect::<Vec<_>>()),
         |t, j, s| t.distance(&feats[j][s]),
     )
-}
-
-/// Distance components of every query of one participant (for tuning the fusion weights).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct UserComponents {
-    /// Components of the genuine queries.
-    pub genuine: Vec<[f64; freetext::N_COMPONENTS]>,
-    /// Components of the impostor queries.
-    pub impostor: Vec<[f64; freetext::N_COMPONENTS]>,
-}
-
-/// Runs the protocol but keeps every query's components instead of a fused distance
-/// (participants skipped by the protocol get an empty entry).
-pub fn collect_components(
-    participants: &[Participant],
-    windows: &[Vec<Window>],
-    cfg: &EvalConfig,
-    params: &Params,
-) -> Vec<UserComponents> {
-    let n = participants.len();
-    let threads = cfg.threads.clamp(1, 64);
-    let mut out: Vec<UserComponents> = vec![UserComponents::default(); n];
-    let sentences_of = |j: usize| participants[j].sentences.len();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    let mut res = Vec::new();
-                    for u in (t..n).step_by(threads) {
-                        let p = &participants[u];
-                        let ns = p.sentences.len();
-                        if cfg.gallery == 0 || ns < cfg.gallery + GENUINE_QUERIES {
-                            continue;
-                        }
-                        let prof = Profile::from_windows(
-                            p.sentences[..cfg.gallery]
-                                .iter()
-                                .map(|s| s.keystrokes.as_slice()),
-                        );
-                        let v = Verifier::new(&prof, params);
-                        let sc = |j: usize, s: usize| v.score_window(&windows[j][s]).components;
-                        let genuine = (ns - GENUINE_QUERIES..ns).map(|s| sc(u, s)).collect();
-                        let impostor =
-                            impostor_queries(n, u, cfg.impostors, cfg.seed, sentences_of)
-                                .into_iter()
-                                .map(|(j, s)| sc(j, s))
-                                .collect();
-                        res.push((u, UserComponents { genuine, impostor }));
-                    }
-                    res
-                })
-            })
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(res) => {
-                    for (u, c) in res {
-                        out[u] = c;
-                    }
-                }
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    out
-}
-
-/// Mean per-user EER over `users[range]` when the components are fused with weights `w`
-/// (participants without queries are left out).
-pub fn fused_eer(
-    users: &[UserComponents],
-    range: std::ops::Range<usize>,
-    w: &[f64; freetext::N_COMPONENTS],
-) -> f64 {
-    let fuse = |c: &[f64; freetext::N_COMPONENTS]| -> f64 {
-        c.iter().zip(w.iter()).map(|(a, b)| a * b).sum()
-    };
-    let e: Vec<f64> = users[range]
-        .iter()
-        .filter_map(|u| {
-            let g: Vec<f64> = u.genuine.iter().map(fuse).collect();
-            let i: Vec<f64> = u.impostor.iter().map(fuse).collect();
-            eer(&g, &i)
-        })
-        .collect();
-    mean_sd(&e).0
 }
 
 #[cfg(test)]
