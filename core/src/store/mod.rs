@@ -21,6 +21,7 @@
 mod derived;
 mod read;
 pub mod schema;
+mod verdicts;
 mod write;
 
 use std::fs;
@@ -31,6 +32,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use derived::{StoredModel, StoredProfile};
 pub use read::{EventFilter, SessionInfo};
+pub use verdicts::{StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
 
 /// What went wrong in the store. Every variant says what tikker was doing.
