@@ -30,8 +30,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::keystroke::Keystroke;
+use crate::keystroke::{Keystroke, KeystrokeAssembler};
 use crate::profile::Profile;
+use crate::store::{EventFilter, SessionId, Store, StoreError};
 use crate::verify::calibration::{Calibration, Verdict, confidence};
 use crate::verify::freetext::{COMPONENT_NAMES, Params, Score, Verifier};
 
@@ -84,6 +85,108 @@ pub struct OwnerModel {
     pub profile: Profile,
     /// Distances → scores, fitted on the owner's enrolment.
     pub calibration: Calibration,
+}
+
+/// The version of the stored form of an [`OwnerModel`] this build writes.
+pub const OWNER_MODEL_FORMAT: u32 = 1;
+
+/// Why a stored owner model could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnerModelError {
+    /// Not JSON of the expected shape.
+    #[error("the stored owner model is not readable: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Written by a newer tikker.
+    #[error(
+        "the stored owner model has format {found}; this tikker reads format {OWNER_MODEL_FORMAT}: upgrade tikker or run `tikker profile rebuild`"
+    )]
+    Format {
+        /// The format found.
+        found: u32,
+    },
+}
+
+#[derive(Serialize)]
+struct StoredOwnerModelRef<'a> {
+    format: u32,
+    calibration: &'a Calibration,
+    profile: &'a Profile,
+}
+
+#[derive(Deserialize)]
+struct StoredOwnerModel {
+    format: u32,
+    calibration: Calibration,
+    profile: Profile,
+}
+
+impl OwnerModel {
+    /// The model as JSON for the `profiles` table of `tikker.db`: a format number, the
+    /// calibration and the profile.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&StoredOwnerModelRef {
+            format: OWNER_MODEL_FORMAT,
+            calibration: &self.calibration,
+            profile: &self.profile,
+        })
+    }
+
+    /// A model read back from [`OwnerModel::to_json`].
+    pub fn from_json(json: &str) -> Result<OwnerModel, OwnerModelError> {
+        let stored: StoredOwnerModel = serde_json::from_str(json)?;
+        if stored.format != OWNER_MODEL_FORMAT {
+            return Err(OwnerModelError::Format {
+                found: stored.format,
+            });
+        }
+        let mut profile = stored.profile;
+        profile.refresh();
+        Ok(OwnerModel {
+            profile,
+            calibration: stored.calibration,
+        })
+    }
+}
+
+/// What feeding stored typing through a monitor did ([`Monitor::feed_store`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoredFeed {
+    /// Events read.
+    pub events: u64,
+    /// Keystrokes fed.
+    pub keystrokes: u64,
+    /// Windows scored.
+    pub windows: u64,
+    /// Of which judged the owner's (and learned from).
+    pub owner_windows: u64,
+    /// Of which `suspicious`.
+    pub suspicious_windows: u64,
+    /// Alerts the rule would have raised.
+    pub alerts: u64,
+}
+
+/// Why stored typing could not be fed through a monitor.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The enrolment could not build a model.
+    #[error(transparent)]
+    Enrolment(#[from] EnrolmentTooShort),
+}
+
+/// Stops a store scan early once the monitor has enrolled.
+#[derive(Debug)]
+enum ScanStop {
+    Failed(FeedError),
+    Enrolled,
+}
+
+impl From<StoreError> for ScanStop {
+    fn from(e: StoreError) -> Self {
+        ScanStop::Failed(FeedError::Store(e))
+    }
 }
 
 /// The score of one window.
@@ -230,6 +333,78 @@ impl Monitor {
     /// The owner model, once enrolled.
     pub fn owner(&self) -> Option<&OwnerModel> {
         self.owner.as_ref().map(|(owner, _)| owner)
+    }
+
+    /// Holds alerts back until the cooldown after an alert raised at `at_us` (an alert stored by
+    /// an earlier run of the daemon) has passed.
+    pub fn note_alert(&mut self, at_us: i64) {
+        self.last_alert_us = Some(self.last_alert_us.map_or(at_us, |last| last.max(at_us)));
+    }
+
+    /// Replaces the owner model (a newer stored version, after `tikker profile rebuild`); the
+    /// current window and alert streak are kept.
+    pub fn replace_owner(&mut self, owner: OwnerModel) {
+        let verifier = Verifier::new(&owner.profile, &self.params);
+        self.owner = Some((owner, verifier));
+        self.enrolment = Vec::new();
+    }
+
+    /// Feeds the stored events matching `filter` through the monitor, session by session (no
+    /// keystroke pairs across sessions), and says what happened. With `until_enrolled` it stops
+    /// as soon as the owner is enrolled (a daemon resuming an enrolment); otherwise it reads
+    /// everything (`tikker profile rebuild`). Nothing is written.
+    pub fn feed_store(
+        &mut self,
+        store: &Store,
+        filter: &EventFilter,
+        until_enrolled: bool,
+    ) -> Result<StoredFeed, FeedError> {
+        let mut feed = StoredFeed::default();
+        let mut assembler = KeystrokeAssembler::new();
+        let mut session: Option<SessionId> = None;
+        let mut pending: Vec<Keystroke> = Vec::new();
+        let scan = store.for_each_event(filter, |info, event| {
+            if session != Some(info.id) {
+                assembler.finish(|k| pending.push(k));
+                assembler = KeystrokeAssembler::new();
+                session = Some(info.id);
+            }
+            feed.events += 1;
+            assembler.push(&event, |k| pending.push(k));
+            for keystroke in pending.drain(..) {
+                self.feed_one(keystroke, &mut feed)
+                    .map_err(ScanStop::Failed)?;
+                if until_enrolled && self.owner.is_some() {
+                    return Err(ScanStop::Enrolled);
+                }
+            }
+            Ok(())
+        });
+        match scan {
+            Ok(_) => {
+                assembler.finish(|k| pending.push(k));
+                for keystroke in pending.drain(..) {
+                    if until_enrolled && self.owner.is_some() {
+                        break;
+                    }
+                    self.feed_one(keystroke, &mut feed)?;
+                }
+                Ok(feed)
+            }
+            Err(ScanStop::Enrolled) => Ok(feed),
+            Err(ScanStop::Failed(e)) => Err(e),
+        }
+    }
+
+    fn feed_one(&mut self, keystroke: Keystroke, feed: &mut StoredFeed) -> Result<(), FeedError> {
+        feed.keystrokes += 1;
+        if let Some(score) = self.push(keystroke)? {
+            feed.windows += 1;
+            feed.owner_windows += u64::from(score.verdict.is_owner());
+            feed.suspicious_windows += u64::from(score.verdict == Verdict::Suspicious);
+            feed.alerts += u64::from(score.alert);
+        }
+        Ok(())
     }
 
     /// Feeds one keystroke (in press order); returns the window score when one is due. An
@@ -464,6 +639,46 @@ mod tests {
         // The window restarts: the first score needs 150 keystrokes typed after the break.
         assert_eq!(scores.len(), 1);
         assert!(scores[0].from_us >= later);
+    }
+
+    #[test]
+    fn an_owner_model_round_trips_through_json_and_refuses_other_formats() {
+        let owner = typing(0, 700, 90, 180, 1);
+        let model = OwnerModel::enrol(&owner, &config(), &Params::default()).unwrap();
+        let back = OwnerModel::from_json(&model.to_json().unwrap()).unwrap();
+        assert_eq!(back.calibration, model.calibration);
+        assert_eq!(back.profile.keystrokes, model.profile.keystrokes);
+        let window = &owner[100..250];
+        let params = Params::default();
+        assert_eq!(
+            Verifier::new(&back.profile, &params).score(window).distance,
+            Verifier::new(&model.profile, &params)
+                .score(window)
+                .distance
+        );
+        let newer = model
+            .to_json()
+            .unwrap()
+            .replace("\"format\":1", "\"format\":2");
+        let err = OwnerModel::from_json(&newer).unwrap_err();
+        assert!(err.to_string().contains("format 2"), "{err}");
+        assert!(OwnerModel::from_json("{").is_err());
+    }
+
+    #[test]
+    fn a_noted_alert_holds_the_next_back_for_the_cooldown() {
+        let mut monitor = Monitor::new(config());
+        let owner = typing(0, 600, 90, 180, 1);
+        feed(&mut monitor, &owner);
+        let start = owner.last().unwrap().press_us + 1_000_000;
+        monitor.note_alert(start);
+        let impostor = typing(start, 400, 190, 420, 2);
+        let scores = feed(&mut monitor, &impostor);
+        assert!(scores.iter().any(|s| s.verdict == Verdict::Suspicious));
+        assert!(
+            scores.iter().all(|s| !s.alert),
+            "within the cooldown of the noted alert"
+        );
     }
 
     #[test]

@@ -515,7 +515,7 @@ impl Profile {
         self.refresh();
     }
 
-    fn refresh(&mut self) {
+    pub(crate) fn refresh(&mut self) {
         let pool = |it: &mut dyn Iterator<Item = &Welford>| {
             let (mut ss, mut df) = (0.0, 0.0);
             for w in it {
