@@ -17,15 +17,30 @@
 //! session_gap_s = 1800     # a pause this long (in seconds) starts a new session
 //! retry_s = 30             # how often `auto` looks again for a source when it has none
 //! input_dir = "/dev/input" # where evdev finds keyboards
+//!
+//! [monitor]                # continuous authentication in the daemon
+//! enabled = true
+//! enrolment_keystrokes = 2000  # the owner's first keystrokes build the profile
+//! window_keystrokes = 150  # keystrokes per scored window ...
+//! step_keystrokes = 25     # ... scored every this many keystrokes
+//! idle_gap_s = 180         # a longer pause in typing starts a new window
+//! alert_threshold = 0.4    # scores at or below are `suspicious`
+//! severe_threshold = 0.01  # one window this low alerts at once
+//! consecutive_low = 5      # otherwise this many suspicious windows in a row alert
+//! cooldown_s = 600         # no second alert within this long
+//! notify = true            # a desktop notification on alert
+//! alert_command = []       # run on alert, e.g. ["loginctl", "lock-session"]; empty: nothing
+//! save_interval_s = 600    # how often the learning profile is saved as a new version
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
+use tikker_core::monitor::MonitorConfig;
 
 /// The effective configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where `tikker.db` lives; by default in the XDG data folder.
@@ -36,6 +51,8 @@ pub struct Config {
     pub log_level: String,
     /// The capture daemon.
     pub capture: CaptureConfig,
+    /// Continuous authentication in the daemon.
+    pub monitor: MonitorSettings,
 }
 
 impl Default for Config {
@@ -44,6 +61,130 @@ impl Default for Config {
             database: None,
             log_level: "info".into(),
             capture: CaptureConfig::default(),
+            monitor: MonitorSettings::default(),
+        }
+    }
+}
+
+/// The `[monitor]` section: how the daemon enrols its owner, scores typing and alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSettings {
+    /// Whether the daemon scores typing at all.
+    pub enabled: bool,
+    /// The owner's first keystrokes that build the profile.
+    pub enrolment_keystrokes: usize,
+    /// Keystrokes in a scored window.
+    pub window_keystrokes: usize,
+    /// Keystrokes between two scores.
+    pub step_keystrokes: usize,
+    /// A pause in typing longer than this (seconds) starts a new window.
+    pub idle_gap_s: u64,
+    /// Scores at or below this are `suspicious`.
+    pub alert_threshold: f64,
+    /// A single window at or below this alerts at once.
+    pub severe_threshold: f64,
+    /// Otherwise this many `suspicious` windows in a row alert.
+    pub consecutive_low: usize,
+    /// No second alert within this many seconds of the last.
+    pub cooldown_s: u64,
+    /// Whether an alert shows a desktop notification.
+    pub notify: bool,
+    /// A command (program and arguments, no shell) run on each alert; empty: none.
+    pub alert_command: Vec<String>,
+    /// How often (seconds) a profile that learned is saved as a new version (and at stop).
+    pub save_interval_s: u64,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        let core = MonitorConfig::default();
+        MonitorSettings {
+            enabled: true,
+            enrolment_keystrokes: core.enrolment_keystrokes,
+            window_keystrokes: core.window_keystrokes,
+            step_keystrokes: core.step_keystrokes,
+            idle_gap_s: u64::try_from(core.idle_gap_us / 1_000_000).unwrap_or(180),
+            alert_threshold: core.alert_threshold,
+            severe_threshold: core.severe_threshold,
+            consecutive_low: core.consecutive_low,
+            cooldown_s: u64::try_from(core.cooldown_us / 1_000_000).unwrap_or(600),
+            notify: true,
+            alert_command: Vec::new(),
+            save_interval_s: 600,
+        }
+    }
+}
+
+impl MonitorSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(10..=10_000).contains(&self.window_keystrokes) {
+            bail!(
+                "monitor.window_keystrokes = {}: give 10 to 10000",
+                self.window_keystrokes
+            );
+        }
+        if !(1..=self.window_keystrokes).contains(&self.step_keystrokes) {
+            bail!(
+                "monitor.step_keystrokes = {}: give 1 to window_keystrokes ({})",
+                self.step_keystrokes,
+                self.window_keystrokes
+            );
+        }
+        // The calibration scores 20 held-out enrolment windows.
+        let least = self.window_keystrokes + 20;
+        if !(least..=1_000_000).contains(&self.enrolment_keystrokes) {
+            bail!(
+                "monitor.enrolment_keystrokes = {}: give at least window_keystrokes + 20 ({least}) and at most 1000000",
+                self.enrolment_keystrokes
+            );
+        }
+        for (name, value) in [
+            ("alert_threshold", self.alert_threshold),
+            ("severe_threshold", self.severe_threshold),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bail!("monitor.{name} = {value}: give a score from 0 to 1");
+            }
+        }
+        if self.severe_threshold > self.alert_threshold {
+            bail!(
+                "monitor.severe_threshold = {} is above alert_threshold = {}: the severe threshold is the lower one",
+                self.severe_threshold,
+                self.alert_threshold
+            );
+        }
+        if self.consecutive_low == 0 {
+            bail!("monitor.consecutive_low = 0: give at least 1");
+        }
+        if self.idle_gap_s == 0 || self.save_interval_s == 0 {
+            bail!("monitor.idle_gap_s and monitor.save_interval_s must be at least 1 (second)");
+        }
+        if self
+            .alert_command
+            .first()
+            .is_some_and(|p| p.trim().is_empty())
+        {
+            bail!(
+                "monitor.alert_command starts with an empty program name: give a program, e.g. [\"loginctl\", \"lock-session\"], or [] for none"
+            );
+        }
+        Ok(())
+    }
+
+    /// The engine's configuration.
+    pub fn monitor_config(&self) -> MonitorConfig {
+        let micros = |s: u64| i64::try_from(s.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+        MonitorConfig {
+            enrolment_keystrokes: self.enrolment_keystrokes,
+            window_keystrokes: self.window_keystrokes,
+            step_keystrokes: self.step_keystrokes,
+            idle_gap_us: micros(self.idle_gap_s),
+            alert_threshold: self.alert_threshold,
+            severe_threshold: self.severe_threshold,
+            consecutive_low: self.consecutive_low,
+            cooldown_us: micros(self.cooldown_s),
+            ..MonitorConfig::default()
         }
     }
 }
@@ -176,7 +317,8 @@ impl Config {
         {
             bail!("database = \"\": give a file path or leave the key out for the default");
         }
-        self.capture.validate()
+        self.capture.validate()?;
+        self.monitor.validate()
     }
 }
 
@@ -280,6 +422,53 @@ mod tests {
             Config::parse("[capture]\nsorce = \"x11\"\n").unwrap_err()
         );
         assert!(message.contains("sorce"), "{message}");
+    }
+
+    #[test]
+    fn the_monitor_section_is_read_and_checked() {
+        let config = Config::parse(
+            "[monitor]\nenrolment_keystrokes = 500\ncooldown_s = 60\nalert_command = [\"loginctl\", \"lock-session\"]\n",
+        )
+        .unwrap();
+        let core = config.monitor.monitor_config();
+        assert_eq!(core.enrolment_keystrokes, 500);
+        assert_eq!(core.cooldown_us, 60_000_000);
+        assert_eq!(core.window_keystrokes, 150);
+        assert_eq!(config.monitor.alert_command, ["loginctl", "lock-session"]);
+        assert_eq!(
+            Config::default().monitor.monitor_config(),
+            MonitorConfig::default()
+        );
+        assert!(
+            Config::default().monitor.alert_command.is_empty(),
+            "no action by default"
+        );
+        for (text, named) in [
+            (
+                "[monitor]\nenrolment_keystrokes = 100\n",
+                "monitor.enrolment_keystrokes",
+            ),
+            (
+                "[monitor]\nalert_threshold = 1.5\n",
+                "monitor.alert_threshold",
+            ),
+            (
+                "[monitor]\nsevere_threshold = 0.5\n",
+                "monitor.severe_threshold",
+            ),
+            (
+                "[monitor]\nstep_keystrokes = 0\n",
+                "monitor.step_keystrokes",
+            ),
+            (
+                "[monitor]\nalert_command = [\"\"]\n",
+                "monitor.alert_command",
+            ),
+            ("[monitor]\ncooldown = 5\n", "cooldown"),
+        ] {
+            let message = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(message.contains(named), "{text}: {message}");
+        }
     }
 
     #[test]

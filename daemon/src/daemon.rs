@@ -1,14 +1,16 @@
 //! `tikker daemon`: the process that records.
 //!
 //! Start-up, in order: the runtime folder and the one-daemon-per-user lock, the database (and a
-//! pause stored by an earlier run), the writer thread that owns the database, the control socket,
-//! then the source. Once the source runs, systemd hears `READY=1`. With `--source auto` and nothing
+//! pause stored by an earlier run), the authentication monitor (its stored owner profile, or the
+//! enrolment so far), the writer thread that owns the database, the control socket, then the
+//! source. Once the source runs, systemd hears `READY=1`. With `--source auto` and nothing
 //! to capture from, the daemon says why, keeps serving its control socket and tries again every
 //! `retry_s` seconds.
 //!
 //! It runs until SIGTERM or SIGINT (or until a replay is done). Stopping closes the source gate,
 //! waits for events already on their way into the writer's queue, and has the writer commit
-//! everything: no captured event is lost. The last log line gives the counts.
+//! everything: no captured event is lost. The authentication monitor then scores what was
+//! committed last and saves the profile it learned. The last log line gives the counts.
 //!
 //! The supervisor is a single-threaded tokio runtime that sleeps unless a signal, a control
 //! request, a source ending, the watchdog or the `auto` retry timer needs it.
@@ -24,7 +26,8 @@ use tikker_core::store::Store;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant as TokioInstant;
 
-use crate::config::{CaptureConfig, SourceChoice};
+use crate::authenticator::{AuthStatus, Authenticator};
+use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
 use crate::control::router::router;
 use crate::metrics::{Counters, LatencyHistogram};
@@ -42,6 +45,8 @@ pub struct DaemonOptions {
     pub source: SourceSpec,
     /// Replay speed.
     pub speed: f64,
+    /// Continuous authentication.
+    pub monitor: MonitorSettings,
 }
 
 /// The source named in the configuration.
@@ -64,6 +69,14 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     let latency = Arc::new(Mutex::new(LatencyHistogram::default()));
     let gate = Arc::new(Gate::new(pause));
     let (queue, queue_rx) = sync_channel(capture.queue_events);
+    let auth_status = Arc::new(Mutex::new(AuthStatus::off()));
+    let authenticator = Authenticator::open(
+        database,
+        &capture.effective_user(),
+        &options.monitor,
+        auth_status.clone(),
+    )?;
+    let (authenticator, committed) = authenticator.start()?;
     let writer = Writer::new(
         store,
         WriterSettings {
@@ -74,7 +87,8 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         },
         counters.clone(),
         latency.clone(),
-    );
+    )
+    .with_committed_sink(committed);
     let (writer_done_tx, writer_done) = tokio::sync::oneshot::channel();
     let writer_thread = std::thread::Builder::new()
         .name("writer".into())
@@ -91,6 +105,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         counters,
         latency,
         queue.clone(),
+        auth_status,
     ));
     let supervisor = Supervisor {
         state: state.clone(),
@@ -119,6 +134,9 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     let _ = exit_queue.send(WriterCommand::Stop);
     drop(exit_queue);
     let _ = writer_thread.join();
+    // The writer is gone, so is its end of the monitor's queue: the monitor scores the rest,
+    // saves what it learned and returns.
+    authenticator.join();
     let counts = state.counts();
     let latency = state.report().latency;
     tracing::info!(

@@ -1,9 +1,12 @@
 //! `tikker`: records key timings, keeps them in `tikker.db`, and tells its owner how they type.
 //!
 //! This binary is the OS edge and the process: the command line, logging, paths and
-//! configuration, and the capture daemon (sources, the recorder, the control channel). The domain
+//! configuration, and the capture daemon (sources, the recorder, the authentication monitor and its
+//! alerts, the control channel). The domain
 //! lives in `tikker-core`.
 
+mod alert;
+mod authenticator;
 mod cli;
 mod config;
 mod control;

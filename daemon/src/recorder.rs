@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 use tikker_core::KeyEvent;
 use tikker_core::store::{NewSession, SessionId, Store, StoreError};
 
+use crate::authenticator::{CommittedChunk, CommittedSender};
 use crate::metrics::{Counters, LatencyHistogram};
 use crate::pause::{PAUSE_SETTING, Pause};
 
@@ -159,6 +160,8 @@ pub struct Writer {
     batch: Batch,
     /// After a failed commit: when to try again, and how long to wait after the next failure.
     retry: Option<(Instant, Duration)>,
+    /// Where committed events go next (the authentication monitor), if anywhere.
+    committed: Option<CommittedSender>,
 }
 
 impl Writer {
@@ -179,7 +182,15 @@ impl Writer {
             current_chunk: None,
             batch: Batch::default(),
             retry: None,
+            committed: None,
         }
+    }
+
+    /// Hands every committed batch on to `committed` (the authentication monitor): only what is
+    /// in the database is ever scored, so a pause stops scoring as it stops recording.
+    pub fn with_committed_sink(mut self, committed: CommittedSender) -> Writer {
+        self.committed = Some(committed);
+        self
     }
 
     /// Takes commands until [`WriterCommand::Stop`] (or until every sender is gone), then commits
@@ -381,7 +392,22 @@ impl Writer {
                     Err(_) => tracing::debug!("latency histogram poisoned; not measured"),
                 }
                 self.counters.add_recorded(self.batch.len() as u64);
-                self.batch = Batch::default();
+                let batch = std::mem::take(&mut self.batch);
+                if let Some(committed) = &self.committed {
+                    committed.send(
+                        batch
+                            .chunks
+                            .into_iter()
+                            .zip(ids)
+                            .filter_map(|(chunk, id)| {
+                                id.map(|session| CommittedChunk {
+                                    session,
+                                    events: chunk.events,
+                                })
+                            })
+                            .collect(),
+                    );
+                }
                 self.current_chunk = None;
                 if self.retry.take().is_some() {
                     tracing::info!("the database accepts events again");

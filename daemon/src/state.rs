@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::authenticator::AuthStatus;
 use crate::metrics::{Counters, CountersSnapshot, LatencyHistogram, LatencySummary};
 use crate::pause::{Pause, now_us};
 use crate::recorder::WriterCommand;
@@ -63,6 +64,10 @@ pub struct StatusReport {
     pub pid: u32,
     /// Seconds since the daemon started.
     pub uptime_s: f64,
+    /// Events stored today (local calendar day), by any source.
+    pub events_today: u64,
+    /// Continuous authentication: enrolment, the latest score and verdict, the last alert.
+    pub auth: AuthStatus,
 }
 
 /// The daemon's shared state.
@@ -74,6 +79,7 @@ pub struct DaemonState {
     counters: Arc<Counters>,
     latency: Arc<Mutex<LatencyHistogram>>,
     writer: SyncSender<WriterCommand>,
+    auth: Arc<Mutex<AuthStatus>>,
     phase: Mutex<Phase>,
     /// The task that ends a timed pause.
     pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
@@ -87,6 +93,7 @@ impl DaemonState {
         counters: Arc<Counters>,
         latency: Arc<Mutex<LatencyHistogram>>,
         writer: SyncSender<WriterCommand>,
+        auth: Arc<Mutex<AuthStatus>>,
     ) -> DaemonState {
         DaemonState {
             database,
@@ -95,6 +102,7 @@ impl DaemonState {
             counters,
             latency,
             writer,
+            auth,
             phase: Mutex::new(Phase::Starting),
             pause_timer: Mutex::new(None),
         }
@@ -122,6 +130,11 @@ impl DaemonState {
 
     /// The status as the control channel reports it.
     pub fn report(&self) -> StatusReport {
+        let auth = self
+            .auth
+            .lock()
+            .map(|a| a.clone())
+            .unwrap_or_else(|_| AuthStatus::off());
         let phase = self.phase();
         let pause = self.gate.pause();
         let paused = self.gate.is_paused();
@@ -152,6 +165,8 @@ impl DaemonState {
             database: self.database.display().to_string(),
             pid: std::process::id(),
             uptime_s: self.started.elapsed().as_secs_f64(),
+            events_today: auth.events_today,
+            auth,
         }
     }
 

@@ -90,6 +90,46 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         "  capture to disk: p50 {:.0} ms, p99 {:.0} ms",
         report.latency.p50_ms, report.latency.p99_ms
     );
+    println!("  events today: {}", report.events_today);
+    let auth = &report.auth;
+    match auth.phase.as_str() {
+        "off" => println!("  authentication: off (monitor.enabled = false)"),
+        "enrolling" => println!(
+            "  authentication: enrolling, {} of {} keystrokes ({:.0} %); verdicts are unknown until then",
+            auth.enrolled_keystrokes,
+            auth.enrolment_needed,
+            100.0 * auth.enrolled_keystrokes as f64 / auth.enrolment_needed.max(1) as f64
+        ),
+        _ => println!(
+            "  authentication: monitoring with profile version {} ({} keystrokes)",
+            auth.profile_version.map_or("?".into(), |v| v.to_string()),
+            auth.profile_keystrokes.unwrap_or_default()
+        ),
+    }
+    match (auth.score, &auth.scored_at) {
+        (Some(score), Some(at)) => println!(
+            "  last score: {score:.2} ({}, confidence {:.2}) at {}",
+            auth.verdict,
+            auth.confidence.unwrap_or_default(),
+            local_time(at)
+        ),
+        _ => println!("  last score: none yet ({})", auth.verdict),
+    }
+    match &auth.last_alert {
+        Some(alert) => println!(
+            "  last alert: {} (score {:.2}; notification {})",
+            local_time(&alert.at),
+            alert.score,
+            if alert.notified { "shown" } else { "not shown" }
+        ),
+        None => println!("  last alert: none"),
+    }
+    if auth.skipped_events > 0 {
+        println!(
+            "  not scored (monitor behind): {} events",
+            auth.skipped_events
+        );
+    }
     println!("  database: {}  (pid {})", report.database, report.pid);
     Ok(())
 }

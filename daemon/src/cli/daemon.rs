@@ -32,6 +32,7 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
         DaemonOptions {
             source,
             speed: args.speed.unwrap_or(1.0),
+            monitor: context.config.monitor.clone(),
         },
     )
 }

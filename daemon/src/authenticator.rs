@@ -1,0 +1,641 @@
+//! The authentication monitor: the daemon's continuous authentication, on its own thread.
+//!
+//! Data flows one way: the recorder commits a batch of events, then hands the committed events
+//! to this thread ([`CommittedSender`]); only what is in `tikker.db` is ever scored, so a pause
+//! stops scoring as it stops recording. Everything the daemon captures is typing at this
+//! keyboard, whoever's session it is stored under: an impostor is, by definition, typing at the
+//! owner's keyboard.
+//!
+//! The thread pairs each session's events into keystrokes and feeds them to the engine's
+//! [`Monitor`] (the same code `tikker eval continuous` measures):
+//! - **Enrolment**: without a stored owner model it enrols from the owner's stored typing first
+//!   (so an enrolment survives restarts), then from live typing; the model is saved as a new
+//!   version of the owner's profile (`profiles` table) the moment enrolment completes.
+//! - **Scores**: every window score is stored (`scores` table) with its time range, verdict,
+//!   confidence, reason and the profile version that scored it.
+//! - **Learning**: the monitor learns only from windows judged the owner's; the learning profile
+//!   is saved as a new version every `save_interval_s` if it changed, and when the daemon stops.
+//!   A version saved by someone else (`tikker profile rebuild`) is picked up within 30 s.
+//! - **Alerts**: each alert is stored (`alerts` table) at once, then a helper thread shows the
+//!   notification and runs the alert command ([`crate::alert`]) and records what became of them;
+//!   the monitor never waits for a notification server.
+//!
+//! It writes only derived records (profiles, scores, alerts) through its own connection; the
+//! recorder stays the single writer of key events. Key identities are never logged.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tikker_core::KeyEvent;
+use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
+use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
+use tikker_core::store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
+use tikker_core::verify::calibration::Verdict;
+
+use crate::alert::{AlertNotice, AlertSettings};
+use crate::config::MonitorSettings;
+
+/// Committed batches waiting for the monitor; beyond, batches are skipped (and counted) rather
+/// than slowing the recorder down.
+const QUEUE_BATCHES: usize = 1024;
+
+/// How often the monitor looks for a profile version saved by someone else.
+const RELOAD_CHECK: Duration = Duration::from_secs(30);
+
+/// The events of one session in one committed batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedChunk {
+    /// The session they were stored in.
+    pub session: SessionId,
+    /// The events, in time order.
+    pub events: Vec<KeyEvent>,
+}
+
+/// The recorder's end of the queue into the monitor; never blocks.
+#[derive(Debug, Clone)]
+pub struct CommittedSender {
+    queue: SyncSender<Vec<CommittedChunk>>,
+    status: Arc<Mutex<AuthStatus>>,
+}
+
+impl CommittedSender {
+    /// Hands a committed batch on; if the monitor is behind by [`QUEUE_BATCHES`] batches the
+    /// batch is skipped (and counted in the status): recording never waits for scoring.
+    pub fn send(&self, chunks: Vec<CommittedChunk>) {
+        if chunks.is_empty() {
+            return;
+        }
+        let events: usize = chunks.iter().map(|c| c.events.len()).sum();
+        match self.queue.try_send(chunks) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                if let Ok(mut status) = self.status.lock() {
+                    status.skipped_events += events as u64;
+                }
+                tracing::warn!(
+                    events,
+                    "the authentication monitor is behind: a batch of typing was not scored"
+                );
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+}
+
+/// The last alert, as `GET /status` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastAlert {
+    /// When (RFC 3339): the end of the window that raised it.
+    pub at: String,
+    /// That window's score.
+    pub score: f64,
+    /// Why.
+    pub reason: String,
+    /// Whether a notification server took the notification (false until it answers).
+    pub notified: bool,
+}
+
+/// Continuous authentication, as `GET /status` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthStatus {
+    /// `off` (disabled in the configuration), `enrolling` or `monitoring`.
+    pub phase: String,
+    /// Keystrokes of enrolment collected (all of them once enrolled).
+    pub enrolled_keystrokes: u64,
+    /// Keystrokes the enrolment needs.
+    pub enrolment_needed: u64,
+    /// The verdict of the latest window: `authentic`, `likely_authentic`, `uncertain`,
+    /// `suspicious`, or `unknown` (nothing scored yet, or enrolling).
+    pub verdict: String,
+    /// The latest window's score, if any.
+    pub score: Option<f64>,
+    /// Its confidence.
+    pub confidence: Option<f64>,
+    /// Why, in words.
+    pub reason: Option<String>,
+    /// When that window ended (RFC 3339).
+    pub scored_at: Option<String>,
+    /// The stored owner profile version in use.
+    pub profile_version: Option<i64>,
+    /// Keystrokes the current profile rests on.
+    pub profile_keystrokes: Option<u64>,
+    /// The last alert (this run or an earlier one).
+    pub last_alert: Option<LastAlert>,
+    /// Committed events the monitor could not keep up with and did not score.
+    pub skipped_events: u64,
+    /// Events stored today (local calendar day), by any source.
+    pub events_today: u64,
+}
+
+impl AuthStatus {
+    /// The status of a daemon whose monitor is disabled.
+    pub fn off() -> AuthStatus {
+        AuthStatus {
+            phase: "off".into(),
+            enrolled_keystrokes: 0,
+            enrolment_needed: 0,
+            verdict: Verdict::Unknown.as_str().into(),
+            score: None,
+            confidence: None,
+            reason: None,
+            scored_at: None,
+            profile_version: None,
+            profile_keystrokes: None,
+            last_alert: None,
+            skipped_events: 0,
+            events_today: 0,
+        }
+    }
+}
+
+/// The monitor thread's state.
+#[derive(Debug)]
+pub struct Authenticator {
+    store: Store,
+    owner: String,
+    settings: MonitorSettings,
+    monitor: Option<Monitor>,
+    status: Arc<Mutex<AuthStatus>>,
+    assembler: KeystrokeAssembler,
+    session: Option<SessionId>,
+    /// The stored version of the model in use, and the profile size when it was saved.
+    saved: Option<(i64, u64)>,
+    /// The newest stored version seen (an unreadable one included): only newer ones reload.
+    seen_version: Option<i64>,
+    last_save: Instant,
+    last_reload_check: Instant,
+    /// The local day `events_today` counts, as (year, month, day).
+    today: (i16, i8, i8),
+    alert_threads: Vec<JoinHandle<()>>,
+}
+
+/// A handle on the running monitor thread.
+#[derive(Debug)]
+pub struct RunningAuthenticator {
+    thread: JoinHandle<()>,
+}
+
+impl RunningAuthenticator {
+    /// Waits for the thread (the recorder must have stopped: then its queue closes).
+    pub fn join(self) {
+        if self.thread.join().is_err() {
+            tracing::error!("the authentication monitor panicked");
+        }
+    }
+}
+
+impl Authenticator {
+    /// Opens the monitor over `database` for `owner`: loads the stored owner model, or resumes
+    /// the enrolment from the owner's stored typing, and counts today's events. Runs before the
+    /// recorder starts, so nothing stored is fed twice.
+    pub fn open(
+        database: &std::path::Path,
+        owner: &str,
+        settings: &MonitorSettings,
+        status: Arc<Mutex<AuthStatus>>,
+    ) -> anyhow::Result<Authenticator> {
+        let store = Store::open(database).with_context(|| {
+            format!(
+                "opening {} for the authentication monitor",
+                database.display()
+            )
+        })?;
+        let today = local_today();
+        let mut authenticator = Authenticator {
+            store,
+            owner: owner.to_owned(),
+            settings: settings.clone(),
+            monitor: None,
+            status,
+            assembler: KeystrokeAssembler::new(),
+            session: None,
+            saved: None,
+            seen_version: None,
+            last_save: Instant::now(),
+            last_reload_check: Instant::now(),
+            today: (today.year(), today.month(), today.day()),
+            alert_threads: Vec::new(),
+        };
+        let events_today = authenticator.count_events_today()?;
+        authenticator.update_status(|s| s.events_today = events_today);
+        if settings.enabled {
+            authenticator.load_owner()?;
+        }
+        Ok(authenticator)
+    }
+
+    /// Starts the thread; it runs until every [`CommittedSender`] is gone.
+    pub fn start(self) -> anyhow::Result<(RunningAuthenticator, CommittedSender)> {
+        let (queue, inbox) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
+        let sender = CommittedSender {
+            queue,
+            status: self.status.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("authenticator".into())
+            .spawn(move || self.run(inbox))
+            .context("starting the authentication monitor")?;
+        Ok((RunningAuthenticator { thread }, sender))
+    }
+
+    fn load_owner(&mut self) -> anyhow::Result<()> {
+        let config = self.settings.monitor_config();
+        let stored = self.store.latest_profile(&self.owner)?;
+        self.seen_version = stored.as_ref().map(|s| s.version);
+        let mut monitor = match stored {
+            Some(stored) => match OwnerModel::from_json(&stored.data) {
+                Ok(model) => {
+                    tracing::info!(
+                        version = stored.version,
+                        keystrokes = model.profile.keystrokes,
+                        "monitoring with the stored owner profile"
+                    );
+                    self.saved = Some((stored.version, model.profile.keystrokes));
+                    Monitor::with_owner(config, model)
+                }
+                Err(e) => {
+                    tracing::warn!(version = stored.version, error = %e, "the stored owner profile is unreadable: enrolling anew (the stored versions are kept)");
+                    Monitor::new(config)
+                }
+            },
+            None => Monitor::new(config),
+        };
+        if monitor.owner().is_none() {
+            let filter = EventFilter {
+                user: Some(self.owner.clone()),
+                ..EventFilter::default()
+            };
+            let fed = monitor
+                .feed_store(&self.store, &filter, true)
+                .context("resuming the enrolment from stored typing")?;
+            if fed.keystrokes > 0 {
+                tracing::info!(
+                    keystrokes = fed.keystrokes,
+                    "enrolment resumed from stored typing"
+                );
+            }
+        }
+        if let Some(alert) = self.store.alerts_between(None, None, 1)?.first() {
+            monitor.note_alert(alert.created_us);
+            self.update_status(|s| {
+                s.last_alert = Some(LastAlert {
+                    at: rfc3339(alert.created_us),
+                    score: alert.score,
+                    reason: alert.reason.clone(),
+                    notified: alert.notified,
+                })
+            });
+        }
+        if let Some(score) = self.store.latest_score()? {
+            self.update_status(|s| set_score(s, &score));
+        }
+        self.monitor = Some(monitor);
+        if self.saved.is_none() && self.has_owner() {
+            self.save_model("enrolled from stored typing")?;
+        }
+        self.refresh_phase();
+        Ok(())
+    }
+
+    fn has_owner(&self) -> bool {
+        self.monitor.as_ref().is_some_and(|m| m.owner().is_some())
+    }
+
+    fn run(mut self, inbox: Receiver<Vec<CommittedChunk>>) {
+        let save_interval = Duration::from_secs(self.settings.save_interval_s);
+        loop {
+            match inbox.recv_timeout(RELOAD_CHECK.min(save_interval)) {
+                Ok(chunks) => {
+                    for chunk in chunks {
+                        self.take(chunk);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.maintain(save_interval);
+        }
+        self.finish();
+    }
+
+    /// Saves a profile that learned, picks up a rebuilt one, and rolls `events_today` over.
+    fn maintain(&mut self, save_interval: Duration) {
+        let today = local_today();
+        let today = (today.year(), today.month(), today.day());
+        if today != self.today {
+            self.today = today;
+            match self.count_events_today() {
+                Ok(n) => self.update_status(|s| s.events_today = n),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "counting today's events"),
+            }
+        }
+        if self.last_reload_check.elapsed() >= RELOAD_CHECK {
+            self.last_reload_check = Instant::now();
+            if let Err(e) = self.reload_if_rebuilt() {
+                tracing::warn!(error = %format!("{e:#}"), "looking for a rebuilt profile");
+            }
+        }
+        if self.last_save.elapsed() >= save_interval
+            && self.learned_since_save()
+            && let Err(e) = self.save_model("learned from typing judged the owner's")
+        {
+            tracing::warn!(error = %format!("{e:#}"), "saving the learning profile failed; it is kept in memory and saved later");
+        }
+    }
+
+    fn finish(&mut self) {
+        // Keys still down when the recorder stopped have no release: nothing to emit but the
+        // keystrokes already complete.
+        let mut rest = Vec::new();
+        self.assembler.finish(|k| rest.push(k));
+        for keystroke in rest {
+            self.push(keystroke);
+        }
+        if self.learned_since_save()
+            && let Err(e) = self.save_model("learned from typing judged the owner's")
+        {
+            tracing::error!(error = %format!("{e:#}"), "saving the learning profile at stop failed");
+        }
+        for thread in self.alert_threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+
+    fn take(&mut self, chunk: CommittedChunk) {
+        self.update_status(|s| s.events_today += chunk.events.len() as u64);
+        if self.monitor.is_none() {
+            return;
+        }
+        let mut keystrokes: Vec<Keystroke> = Vec::new();
+        if self.session != Some(chunk.session) {
+            self.assembler.finish(|k| keystrokes.push(k));
+            self.assembler = KeystrokeAssembler::new();
+            self.session = Some(chunk.session);
+        }
+        for event in &chunk.events {
+            self.assembler.push(event, |k| keystrokes.push(k));
+        }
+        for keystroke in keystrokes {
+            self.push(keystroke);
+        }
+    }
+
+    fn push(&mut self, keystroke: Keystroke) {
+        let Some(monitor) = self.monitor.as_mut() else {
+            return;
+        };
+        let was_enrolled = monitor.owner().is_some();
+        let score = match monitor.push(keystroke) {
+            Ok(score) => score,
+            Err(e) => {
+                // The configuration guarantees enough enrolment keystrokes; an enrolment that
+                // still cannot be calibrated starts over.
+                tracing::warn!(error = %e, "the enrolment could not build a profile; enrolling again");
+                self.monitor = Some(Monitor::new(self.settings.monitor_config()));
+                None
+            }
+        };
+        if !was_enrolled && self.has_owner() {
+            tracing::info!("enrolment complete: monitoring");
+            if let Err(e) = self.save_model("enrolled from the owner's first typing") {
+                tracing::error!(error = %format!("{e:#}"), "saving the owner profile failed");
+            }
+        }
+        self.refresh_phase();
+        if let Some(score) = score {
+            self.record(score);
+        }
+    }
+
+    fn record(&mut self, window: WindowScore) {
+        let stored = StoredScore {
+            id: 0,
+            user: self.owner.clone(),
+            from_us: window.from_us,
+            to_us: window.to_us,
+            score: window.score,
+            confidence: window.confidence,
+            verdict: window.verdict.as_str().into(),
+            reason: window.reason.clone(),
+            profile_version: self.saved.map(|(version, _)| version),
+        };
+        let score_id = match self.store.save_score(&stored) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "storing a score failed");
+                None
+            }
+        };
+        tracing::debug!(
+            score = window.score,
+            verdict = window.verdict.as_str(),
+            "window scored"
+        );
+        self.update_status(|s| set_score(s, &stored));
+        if window.alert {
+            self.alert(&window, score_id);
+        }
+    }
+
+    fn alert(&mut self, window: &WindowScore, score_id: Option<i64>) {
+        tracing::warn!(
+            score = window.score,
+            verdict = window.verdict.as_str(),
+            reason = %window.reason,
+            "someone else may be typing: alert"
+        );
+        let stored = StoredAlert {
+            id: 0,
+            created_us: window.to_us,
+            score_id,
+            score: window.score,
+            reason: window.reason.clone(),
+            notified: false,
+            action: None,
+        };
+        let alert_id = match self.store.save_alert(&stored) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "storing an alert failed");
+                None
+            }
+        };
+        self.update_status(|s| {
+            s.last_alert = Some(LastAlert {
+                at: rfc3339(window.to_us),
+                score: window.score,
+                reason: window.reason.clone(),
+                notified: false,
+            })
+        });
+        let notice = AlertNotice {
+            score: window.score,
+            verdict: window.verdict.as_str(),
+            reason: window.reason.clone(),
+            at: rfc3339(window.to_us),
+        };
+        let settings = AlertSettings {
+            notify: self.settings.notify,
+            command: self.settings.alert_command.clone(),
+        };
+        let database = self.store.path().to_path_buf();
+        let status = self.status.clone();
+        let spawned = std::thread::Builder::new()
+            .name("alert".into())
+            .spawn(move || {
+                let outcome = crate::alert::deliver(&notice, &settings);
+                if outcome.notified
+                    && let Ok(mut status) = status.lock()
+                    && let Some(last) = status.last_alert.as_mut()
+                    && last.at == notice.at
+                {
+                    last.notified = true;
+                }
+                let Some(alert_id) = alert_id else { return };
+                let stored = Store::open(&database).and_then(|store| {
+                    store.update_alert_outcome(
+                        alert_id,
+                        outcome.notified,
+                        outcome.action.as_deref(),
+                    )
+                });
+                if let Err(e) = stored {
+                    tracing::error!(error = %e, "recording what became of an alert failed");
+                }
+            });
+        match spawned {
+            Ok(thread) => self.alert_threads.push(thread),
+            Err(e) => tracing::error!(error = %e, "the alert could not be delivered (no thread)"),
+        }
+        self.alert_threads.retain(|t| !t.is_finished());
+    }
+
+    fn learned_since_save(&self) -> bool {
+        let Some(owner) = self.monitor.as_ref().and_then(Monitor::owner) else {
+            return false;
+        };
+        self.saved
+            .is_none_or(|(_, keystrokes)| keystrokes != owner.profile.keystrokes)
+    }
+
+    fn save_model(&mut self, why: &str) -> anyhow::Result<()> {
+        // A version saved by someone else since ours (a rebuild) wins over what we learned.
+        if self.reload_if_rebuilt()? {
+            return Ok(());
+        }
+        let Some(owner) = self.monitor.as_ref().and_then(Monitor::owner) else {
+            return Ok(());
+        };
+        let json = owner.to_json().context("serialising the owner profile")?;
+        let keystrokes = owner.profile.keystrokes;
+        let version = self.store.save_profile(
+            &self.owner,
+            crate::pause::now_us(),
+            i64::try_from(keystrokes).unwrap_or(i64::MAX),
+            &json,
+        )?;
+        tracing::info!(version, keystrokes, why, "owner profile saved");
+        self.saved = Some((version, keystrokes));
+        self.seen_version = Some(version);
+        self.last_save = Instant::now();
+        self.update_status(|s| {
+            s.profile_version = Some(version);
+            s.profile_keystrokes = Some(keystrokes);
+        });
+        Ok(())
+    }
+
+    /// Switches to a stored version newer than the one in use (saved by `tikker profile
+    /// rebuild`); says whether it did.
+    fn reload_if_rebuilt(&mut self) -> anyhow::Result<bool> {
+        let Some(monitor) = self.monitor.as_mut() else {
+            return Ok(false);
+        };
+        let Some(stored) = self.store.latest_profile(&self.owner)? else {
+            return Ok(false);
+        };
+        if self
+            .seen_version
+            .is_some_and(|version| version >= stored.version)
+        {
+            return Ok(false);
+        }
+        self.seen_version = Some(stored.version);
+        let model = OwnerModel::from_json(&stored.data)
+            .with_context(|| format!("reading owner profile version {}", stored.version))?;
+        tracing::info!(
+            version = stored.version,
+            "switching to a rebuilt owner profile"
+        );
+        self.saved = Some((stored.version, model.profile.keystrokes));
+        monitor.replace_owner(model);
+        self.last_save = Instant::now();
+        self.refresh_phase();
+        Ok(true)
+    }
+
+    fn refresh_phase(&self) {
+        let Some(monitor) = self.monitor.as_ref() else {
+            return;
+        };
+        let state = monitor.state();
+        let profile_keystrokes = monitor.owner().map(|o| o.profile.keystrokes);
+        let version = self.saved.map(|(v, _)| v);
+        self.update_status(|s| {
+            s.enrolment_needed = self.settings.enrolment_keystrokes as u64;
+            s.profile_keystrokes = profile_keystrokes;
+            s.profile_version = version;
+            match state {
+                MonitorState::Enrolling { have, .. } => {
+                    s.phase = "enrolling".into();
+                    s.enrolled_keystrokes = have as u64;
+                }
+                MonitorState::Monitoring => {
+                    s.phase = "monitoring".into();
+                    s.enrolled_keystrokes = s.enrolment_needed;
+                }
+            }
+        });
+    }
+
+    fn update_status(&self, change: impl FnOnce(&mut AuthStatus)) {
+        if let Ok(mut status) = self.status.lock() {
+            change(&mut status);
+        }
+    }
+
+    fn count_events_today(&self) -> anyhow::Result<u64> {
+        let midnight = jiff::Zoned::now()
+            .start_of_day()
+            .context("finding today's start")?
+            .timestamp()
+            .as_microsecond();
+        Ok(self.store.count_events(&EventFilter {
+            from_us: Some(midnight),
+            ..EventFilter::default()
+        })?)
+    }
+}
+
+fn set_score(status: &mut AuthStatus, score: &StoredScore) {
+    status.verdict = score.verdict.clone();
+    status.score = Some(score.score);
+    status.confidence = Some(score.confidence);
+    status.reason = Some(score.reason.clone());
+    status.scored_at = Some(rfc3339(score.to_us));
+}
+
+fn local_today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+/// The RFC 3339 form of a time in microseconds.
+pub fn rfc3339(time_us: i64) -> String {
+    jiff::Timestamp::from_microsecond(time_us)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| time_us.to_string())
+}
