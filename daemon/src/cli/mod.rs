@@ -6,6 +6,7 @@ mod daemon;
 mod eval;
 mod export;
 mod import;
+mod profile;
 mod show_config;
 mod stats;
 
@@ -49,8 +50,10 @@ enum Command {
     Pause(control::PauseArgs),
     /// Resume capture after `tikker pause`.
     Resume,
-    /// The running daemon's state: source, pause, event counts.
+    /// The running daemon's state: source, pause, event counts, enrolment, score, last alert.
     Status(control::StatusArgs),
+    /// The owner's typing profile: show it in words, or rebuild it from the stored events.
+    Profile(profile::ProfileArgs),
 }
 
 /// What every command knows once set up.
@@ -140,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pause(args) => control::pause(args),
         Command::Resume => control::resume(),
         Command::Status(args) => control::status(args),
+        Command::Profile(args) => profile::run(&context, args),
     }
 }
 

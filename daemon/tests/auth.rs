@@ -1,0 +1,571 @@
+//! Continuous authentication through the real daemon: an `aalto-dev` participant's typing, then
+//! another participant's, replayed through `tikker daemon --source replay:…` at full speed. The
+//! genuine part must raise no alert, the impostor part one within 250 keystrokes, exactly where
+//! the engine's own splice simulation (`tikker eval continuous`) raises it; with a real
+//! notification server (dunst on a private session bus, watched by dbus-monitor) the alert is a
+//! Notify call and the cooldown holds the next one back; with none the daemon carries on and
+//! stores the alert. Also: `tikker status` through enrolment, and `tikker profile show|rebuild`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Daemon, TestHome, Xvfb, require, shared_data};
+use tikker_core::dataset::Participant;
+use tikker_core::dataset::aalto::read_participant;
+use tikker_core::eval::continuous::{SpliceConfig, simulate_one};
+use tikker_core::keystroke::Keystroke;
+use tikker_core::store::{Store, StoredAlert, StoredScore};
+
+/// Participants 31 (the owner) and 32 (the impostor) of `aalto-dev`: a typical pair (the
+/// simulation detects 32 after 111 keystrokes; the data set's median is 149).
+const OWNER: &str = "31";
+const IMPOSTOR: &str = "32";
+const ENROL_SENTENCES: usize = 10;
+
+fn participant(id: &str) -> Participant {
+    read_participant(
+        &shared_data()
+            .join("aalto-dev/users")
+            .join(format!("{id}_keystrokes.txt.gz")),
+    )
+    .unwrap()
+}
+
+/// The owner's and the impostor's typing as one replay file (user `owner` throughout: it is
+/// all typing at the owner's keyboard), the impostor starting 1 s after the owner's last press.
+struct Splice {
+    file: PathBuf,
+    owner: Participant,
+    impostor: Participant,
+    enrolment: usize,
+    /// Release of the owner's last keystroke (µs).
+    genuine_end_us: i64,
+    /// The impostor's keystrokes, shifted as replayed.
+    intruding: Vec<Keystroke>,
+}
+
+fn write_splice(home: &TestHome) -> Splice {
+    let owner = participant(OWNER);
+    let impostor = participant(IMPOSTOR);
+    let enrolment = owner.sentences[..ENROL_SENTENCES]
+        .iter()
+        .map(|s| s.keystrokes.len())
+        .sum();
+    let genuine: Vec<&Keystroke> = owner.sentences.iter().flat_map(|s| &s.keystrokes).collect();
+    let last_press = genuine.iter().map(|k| k.press_us).max().unwrap();
+    let genuine_end_us = genuine.iter().map(|k| k.release_us).max().unwrap();
+    let first_intruding = impostor.sentences[0].keystrokes[0].press_us;
+    let shift = last_press + 1_000_000 - first_intruding;
+    let file = home.path().join("splice.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    writeln!(out, "user,session,timestamp_ms,key,event").unwrap();
+    let mut intruding = Vec::new();
+    for (who, participant, shift) in [("a", &owner, 0), ("b", &impostor, shift)] {
+        for sentence in &participant.sentences {
+            let mut events: Vec<(i64, u16, &str)> = Vec::new();
+            for k in &sentence.keystrokes {
+                events.push((k.press_us + shift, k.key.0, "press"));
+                events.push((k.release_us + shift, k.key.0, "release"));
+                if who == "b" {
+                    intruding.push(Keystroke {
+                        key: k.key,
+                        press_us: k.press_us + shift,
+                        release_us: k.release_us + shift,
+                    });
+                }
+            }
+            events.sort();
+            for (time_us, key, action) in events {
+                writeln!(
+                    out,
+                    "owner,{who}-{},{}.{:03},{key},{action}",
+                    sentence.section_id,
+                    time_us / 1000,
+                    time_us % 1000
+                )
+                .unwrap();
+            }
+        }
+    }
+    out.flush().unwrap();
+    Splice {
+        file,
+        owner,
+        impostor,
+        enrolment,
+        genuine_end_us,
+        intruding,
+    }
+}
+
+fn write_config(home: &TestHome, monitor: &str) {
+    let dir = home.path().join("config/tikker");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("[capture]\nuser = \"owner\"\n\n[monitor]\n{monitor}"),
+    )
+    .unwrap();
+}
+
+fn replay_arg(path: &Path) -> String {
+    format!("replay:{}", path.display())
+}
+
+fn scores(db: &Path) -> Vec<StoredScore> {
+    Store::open(db)
+        .unwrap()
+        .scores_between(None, None, usize::MAX)
+        .unwrap()
+}
+
+/// Alerts, oldest first.
+fn alerts(db: &Path) -> Vec<StoredAlert> {
+    let mut alerts = Store::open(db)
+        .unwrap()
+        .alerts_between(None, None, usize::MAX)
+        .unwrap();
+    alerts.reverse();
+    alerts
+}
+
+/// Runs a replay to its end and returns the daemon's log.
+fn replay_to_the_end(home: &TestHome, file: &Path, env: &[(&str, &str)]) -> String {
+    let mut daemon = home.start_daemon(&["--source", &replay_arg(file), "--speed", "inf"], env);
+    let exit = daemon.wait(Duration::from_secs(120));
+    let log = daemon.log();
+    assert!(exit.success(), "the daemon failed ({exit}):\n{log}");
+    log
+}
+
+/// What the engine's splice simulation says for the same pair and enrolment.
+fn simulated_keystrokes_to_alert(splice: &Splice) -> Option<usize> {
+    let config = SpliceConfig {
+        enrol_units: ENROL_SENTENCES,
+        ..SpliceConfig::default()
+    };
+    let outcome = simulate_one(&splice.owner, &splice.impostor, &config).unwrap();
+    assert_eq!(outcome.enrolment, splice.enrolment);
+    assert_eq!(outcome.false_alerts, 0);
+    outcome.impostor_keystrokes_to_alert
+}
+
+/// Checks the alerts against the splice: none on genuine typing, the first one within 250
+/// impostor keystrokes and exactly where the simulation raises it. Returns that first alert.
+fn check_alerts(home: &TestHome, splice: &Splice) -> StoredAlert {
+    let alerts = alerts(&home.db());
+    let false_alerts: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.created_us <= splice.genuine_end_us)
+        .collect();
+    assert!(
+        false_alerts.is_empty(),
+        "alerts on genuine typing: {false_alerts:?}"
+    );
+    let first = alerts
+        .first()
+        .unwrap_or_else(|| panic!("no alert on the impostor's typing"))
+        .clone();
+    let keystrokes_to_alert = splice
+        .intruding
+        .iter()
+        .filter(|k| k.release_us <= first.created_us)
+        .count();
+    assert!(
+        keystrokes_to_alert <= 250,
+        "the first alert came after {keystrokes_to_alert} impostor keystrokes"
+    );
+    assert_eq!(
+        Some(keystrokes_to_alert),
+        simulated_keystrokes_to_alert(splice),
+        "the daemon alerts where the engine's simulation does"
+    );
+    let scores = scores(&home.db());
+    let alerting = scores
+        .iter()
+        .find(|s| Some(s.id) == first.score_id)
+        .unwrap();
+    assert_eq!(alerting.verdict, "suspicious");
+    assert_eq!(alerting.to_us, first.created_us);
+    assert!(alerting.reason.contains("owner's median"), "{alerting:?}");
+    assert!(alerting.profile_version.is_some());
+    assert!(
+        scores
+            .iter()
+            .filter(|s| s.to_us <= splice.genuine_end_us)
+            .all(|s| s.verdict != "unknown"),
+        "every genuine window after enrolment has a verdict"
+    );
+    first
+}
+
+#[test]
+fn with_no_notification_server_the_alert_is_stored_and_the_daemon_carries_on() {
+    let home = TestHome::new();
+    let splice = write_splice(&home);
+    write_config(
+        &home,
+        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+    );
+    // No session bus at all (the test environment is cleared): notify-rust fails at once.
+    let log = replay_to_the_end(&home, &splice.file, &[]);
+    let first = check_alerts(&home, &splice);
+    assert!(!first.notified);
+    assert_eq!(first.action, None, "no alert action by default");
+    assert!(
+        log.contains("could not be shown"),
+        "the failed notification is logged:\n{log}"
+    );
+    assert!(log.contains("someone else may be typing"), "{log}");
+    let profile = Store::open(&home.db())
+        .unwrap()
+        .latest_profile("owner")
+        .unwrap()
+        .unwrap();
+    assert!(profile.version >= 1);
+    assert!(profile.keystrokes as usize >= splice.enrolment);
+    // The replay's events are all there: the monitor never slowed the recorder into dropping.
+    assert!(log.contains("dropped=0"), "{log}");
+}
+
+/// A private session bus, dunst on an Xvfb display, and dbus-monitor logging every Notify call.
+struct NotificationServer {
+    _xvfb: Xvfb,
+    bus: Child,
+    dunst: Child,
+    monitor: Child,
+    address: String,
+    monitor_log: PathBuf,
+}
+
+impl NotificationServer {
+    fn start(dir: &Path) -> NotificationServer {
+        use std::io::BufRead;
+        require("dbus-daemon");
+        require("dbus-monitor");
+        require("dbus-send");
+        require("dunst");
+        let xvfb = Xvfb::start();
+        let mut bus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_owned();
+        assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
+        let monitor_log = dir.join("dbus-monitor.log");
+        let monitor = Command::new("dbus-monitor")
+            .args(["interface='org.freedesktop.Notifications'"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdout(std::fs::File::create(&monitor_log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let dunst = Command::new("dunst")
+            .env("DISPLAY", &xvfb.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", dir)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("dunst.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let server = NotificationServer {
+            _xvfb: xvfb,
+            bus,
+            dunst,
+            monitor,
+            address,
+            monitor_log,
+        };
+        server.wait_for_notification_server();
+        server
+    }
+
+    fn wait_for_notification_server(&self) {
+        let start = Instant::now();
+        loop {
+            let out = Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.Notifications",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "dunst did not take org.freedesktop.Notifications"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn notify_calls(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.monitor_log).unwrap();
+        log.split("method call")
+            .filter(|call| call.contains("member=Notify"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for NotificationServer {
+    fn drop(&mut self) {
+        for child in [&mut self.monitor, &mut self.dunst, &mut self.bus] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The first index from which `consecutive_low` suspicious windows in a row (or one severe
+/// window) would raise an alert if no cooldown held it back.
+fn would_alert(scores: &[&StoredScore], consecutive_low: usize, severe: f64) -> Option<usize> {
+    let mut streak = 0;
+    for (index, score) in scores.iter().enumerate() {
+        streak = if score.score <= 0.4 { streak + 1 } else { 0 };
+        if streak >= consecutive_low || score.score <= severe {
+            return Some(index);
+        }
+    }
+    None
+}
+
+#[test]
+fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
+    let home = TestHome::new();
+    let server = NotificationServer::start(home.path());
+    let splice = write_splice(&home);
+    let touched = home.path().join("alert-action-ran");
+    write_config(
+        &home,
+        &format!(
+            "enrolment_keystrokes = {}\nalert_command = [\"touch\", \"{}\"]\n",
+            splice.enrolment,
+            touched.display()
+        ),
+    );
+    let log = replay_to_the_end(
+        &home,
+        &splice.file,
+        &[("DBUS_SESSION_BUS_ADDRESS", &server.address)],
+    );
+    let first = check_alerts(&home, &splice);
+    assert!(first.notified, "dunst took the notification:\n{log}");
+    assert_eq!(first.action.as_deref(), Some("touch: exit status: 0"));
+    assert!(touched.exists(), "the alert command ran");
+
+    let calls = server.notify_calls();
+    assert_eq!(calls.len(), 1, "one notification: {calls:#?}");
+    let call = &calls[0];
+    assert!(
+        call.contains("string \"tikker: someone else may be typing\""),
+        "{call}"
+    );
+    assert!(
+        call.contains("string \"tikker\""),
+        "app name and icon: {call}"
+    );
+    assert!(call.contains("against your profile"), "{call}");
+    assert!(
+        call.contains("\"urgency\"") && call.contains("byte 2"),
+        "critical urgency: {call}"
+    );
+
+    // After the alert the impostor kept typing: the rule fired again within the 10-minute
+    // cooldown, and only the cooldown kept that second alert (and its notification) back.
+    assert_eq!(alerts(&home.db()).len(), 1);
+    let scores = scores(&home.db());
+    let after: Vec<&StoredScore> = scores
+        .iter()
+        .filter(|s| s.to_us > first.created_us && s.to_us < first.created_us + 600_000_000)
+        .collect();
+    assert!(
+        would_alert(&after, 5, 0.01).is_some(),
+        "the impostor's later windows would alert again without the cooldown: {:?}",
+        after.iter().map(|s| s.score).collect::<Vec<_>>()
+    );
+}
+
+/// Polls `tikker status --json` until `check` holds.
+fn wait_for_status(
+    home: &TestHome,
+    daemon: &mut Daemon,
+    what: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = home.status()
+            && check(&status)
+        {
+            return status;
+        }
+        if let Some(exit) = daemon.try_exit() {
+            panic!(
+                "the daemon exited ({exit}) before {what}:\n{}",
+                daemon.log()
+            );
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no {what} in 60 s:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt() {
+    let home = TestHome::new();
+    let splice = write_splice(&home);
+    write_config(
+        &home,
+        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+    );
+    // Replayed at 20× the typing pace: long enough to watch the enrolment from outside.
+    let mut daemon = home.start_daemon(
+        &["--source", &replay_arg(&splice.file), "--speed", "20"],
+        &[],
+    );
+    let enrolling = wait_for_status(&home, &mut daemon, "enrolment progress", |s| {
+        s["auth"]["phase"] == "enrolling" && s["auth"]["enrolled_keystrokes"].as_u64() > Some(50)
+    });
+    assert_eq!(enrolling["auth"]["verdict"], "unknown");
+    assert_eq!(
+        enrolling["auth"]["enrolment_needed"],
+        splice.enrolment as u64
+    );
+    assert!(enrolling["events_today"].as_u64().is_some());
+    let text = home.run(&["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("authentication: enrolling") || text.contains("monitoring"),
+        "{text}"
+    );
+
+    let scored = wait_for_status(&home, &mut daemon, "a score", |s| {
+        s["auth"]["phase"] == "monitoring" && s["auth"]["score"].is_number()
+    });
+    assert_eq!(scored["auth"]["profile_version"], 1);
+    assert!(
+        ["authentic", "likely_authentic", "uncertain", "suspicious"]
+            .contains(&scored["auth"]["verdict"].as_str().unwrap()),
+        "{scored}"
+    );
+    let text = home.run(&["status"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("last score: "), "{text}");
+    assert!(text.contains("monitoring with profile version"), "{text}");
+    let exit = daemon.wait(Duration::from_secs(120));
+    assert!(exit.success(), "{}", daemon.log());
+
+    let shown = home.run(&["profile", "show", "--user", "owner"]);
+    assert!(shown.status.success(), "{shown:?}");
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("Profile of owner: version"), "{shown}");
+    assert!(shown.contains("words per minute"), "{shown}");
+    assert!(shown.contains("scores 0.95"), "{shown}");
+
+    let before = Store::open(&home.db())
+        .unwrap()
+        .latest_profile("owner")
+        .unwrap()
+        .unwrap();
+    let rebuilt = home.run(&["profile", "rebuild", "--user", "owner"]);
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let rebuilt = String::from_utf8_lossy(&rebuilt.stdout);
+    assert!(
+        rebuilt.contains(&format!("enrolled on the first {}", splice.enrolment)),
+        "{rebuilt}"
+    );
+    assert!(
+        rebuilt.contains("suspicious (not learned from)"),
+        "{rebuilt}"
+    );
+    let after = Store::open(&home.db())
+        .unwrap()
+        .latest_profile("owner")
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.version, before.version + 1);
+    // The rebuild learns what the daemon learned: the same keystrokes from the same windows.
+    assert_eq!(after.keystrokes, before.keystrokes);
+
+    let json = home.run(&["profile", "show", "--user", "owner", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["version"], after.version);
+
+    let nobody = home.run(&["profile", "show", "--user", "nobody"]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no profile of \"nobody\""));
+}
+
+#[test]
+fn an_interrupted_enrolment_resumes_from_the_stored_typing() {
+    let home = TestHome::new();
+    let splice = write_splice(&home);
+    write_config(
+        &home,
+        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+    );
+    // The first three sentences only: not enough to enrol.
+    let text = std::fs::read_to_string(&splice.file).unwrap();
+    let first_sessions: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            let session = line.split(',').nth(1).unwrap_or("");
+            line.starts_with("user,")
+                || splice.owner.sentences[..3]
+                    .iter()
+                    .any(|s| session == format!("a-{}", s.section_id))
+        })
+        .collect();
+    let partial = home.path().join("partial.csv");
+    std::fs::write(&partial, first_sessions.join("\n") + "\n").unwrap();
+    replay_to_the_end(&home, &partial, &[]);
+    let stored = Store::open(&home.db()).unwrap();
+    assert_eq!(
+        stored.latest_profile("owner").unwrap(),
+        None,
+        "not enrolled yet"
+    );
+
+    let mut daemon = home.start_daemon(&["--source", "auto"], &[]);
+    let status = wait_for_status(&home, &mut daemon, "the resumed enrolment", |s| {
+        s["auth"]["phase"] == "enrolling"
+    });
+    let have: usize = splice.owner.sentences[..3]
+        .iter()
+        .map(|s| s.keystrokes.len())
+        .sum();
+    assert_eq!(
+        status["auth"]["enrolled_keystrokes"].as_u64(),
+        Some(have as u64),
+        "{status}"
+    );
+    assert_eq!(
+        status["events_today"].as_u64(),
+        Some(0),
+        "the replayed typing is from 2016, not today"
+    );
+    daemon.terminate();
+}
