@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Daemon, TestHome, Xvfb, require, shared_data};
+use common::{TestHome, Xvfb, require, shared_data};
 use tikker_core::dataset::Participant;
 use tikker_core::dataset::aalto::read_participant;
 use tikker_core::eval::continuous::{SpliceConfig, simulate_one};
@@ -404,35 +404,6 @@ fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
     );
 }
 
-/// Polls `tikker status --json` until `check` holds.
-fn wait_for_status(
-    home: &TestHome,
-    daemon: &mut Daemon,
-    what: &str,
-    check: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = home.status()
-            && check(&status)
-        {
-            return status;
-        }
-        if let Some(exit) = daemon.try_exit() {
-            panic!(
-                "the daemon exited ({exit}) before {what}:\n{}",
-                daemon.log()
-            );
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no {what} in 60 s:\n{}",
-            daemon.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt() {
     let home = TestHome::new();
@@ -446,7 +417,7 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
         &["--source", &replay_arg(&splice.file), "--speed", "20"],
         &[],
     );
-    let enrolling = wait_for_status(&home, &mut daemon, "enrolment progress", |s| {
+    let enrolling = home.wait_for_status(&mut daemon, "enrolment progress", |s| {
         s["auth"]["phase"] == "enrolling" && s["auth"]["enrolled_keystrokes"].as_u64() > Some(50)
     });
     assert_eq!(enrolling["auth"]["verdict"], "unknown");
@@ -462,7 +433,7 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
         "{text}"
     );
 
-    let scored = wait_for_status(&home, &mut daemon, "a score", |s| {
+    let scored = home.wait_for_status(&mut daemon, "a score", |s| {
         s["auth"]["phase"] == "monitoring" && s["auth"]["score"].is_number()
     });
     assert_eq!(scored["auth"]["profile_version"], 1);
@@ -550,7 +521,7 @@ fn an_interrupted_enrolment_resumes_from_the_stored_typing() {
     );
 
     let mut daemon = home.start_daemon(&["--source", "auto"], &[]);
-    let status = wait_for_status(&home, &mut daemon, "the resumed enrolment", |s| {
+    let status = home.wait_for_status(&mut daemon, "the resumed enrolment", |s| {
         s["auth"]["phase"] == "enrolling"
     });
     let have: usize = splice.owner.sentences[..3]

@@ -117,22 +117,14 @@ impl Store {
                WHERE to_us >= ?1 AND to_us <= ?2 ORDER BY to_us DESC, id DESC LIMIT ?3)
              ORDER BY to_us, id"
         );
-        let mut statement = self
-            .connection()
-            .prepare_cached(&sql)
-            .map_err(StoreError::sqlite("reading scores"))?;
-        let rows = statement
-            .query_map(
-                params![
-                    from_us.unwrap_or(i64::MIN),
-                    to_us.unwrap_or(i64::MAX),
-                    i64::try_from(limit).unwrap_or(i64::MAX)
-                ],
-                score_from_row,
-            )
-            .map_err(StoreError::sqlite("reading scores"))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(StoreError::sqlite("reading scores"))
+        self.rows_between(
+            &sql,
+            from_us,
+            to_us,
+            limit,
+            score_from_row,
+            "reading scores",
+        )
     }
 
     /// The newest scored window, if any.
@@ -194,10 +186,31 @@ impl Store {
             "SELECT {ALERT_COLUMNS} FROM alerts WHERE created_us >= ?1 AND created_us <= ?2
              ORDER BY created_us DESC, id DESC LIMIT ?3"
         );
+        self.rows_between(
+            &sql,
+            from_us,
+            to_us,
+            limit,
+            alert_from_row,
+            "reading alerts",
+        )
+    }
+
+    /// Runs `sql`, whose parameters are a time range (open bounds become the extremes) and a
+    /// row limit, and reads every row with `read`.
+    fn rows_between<T>(
+        &self,
+        sql: &str,
+        from_us: Option<i64>,
+        to_us: Option<i64>,
+        limit: usize,
+        read: fn(&Row<'_>) -> rusqlite::Result<T>,
+        context: &'static str,
+    ) -> Result<Vec<T>, StoreError> {
         let mut statement = self
             .connection()
-            .prepare_cached(&sql)
-            .map_err(StoreError::sqlite("reading alerts"))?;
+            .prepare_cached(sql)
+            .map_err(StoreError::sqlite(context))?;
         let rows = statement
             .query_map(
                 params![
@@ -205,11 +218,11 @@ impl Store {
                     to_us.unwrap_or(i64::MAX),
                     i64::try_from(limit).unwrap_or(i64::MAX)
                 ],
-                alert_from_row,
+                read,
             )
-            .map_err(StoreError::sqlite("reading alerts"))?;
+            .map_err(StoreError::sqlite(context))?;
         rows.collect::<Result<_, _>>()
-            .map_err(StoreError::sqlite("reading alerts"))
+            .map_err(StoreError::sqlite(context))
     }
 }
 

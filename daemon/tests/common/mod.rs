@@ -99,22 +99,35 @@ impl TestHome {
 
     /// Waits until the daemon answers with `state` (or fails with its log).
     pub fn wait_for_state(&self, daemon: &mut Daemon, state: &str) -> serde_json::Value {
+        self.wait_for_status(daemon, &format!("state {state:?}"), |status| {
+            status["state"] == state
+        })
+    }
+
+    /// Polls `tikker status --json` until `check` holds (or fails with the daemon's log after
+    /// 60 s, or as soon as the daemon exits).
+    pub fn wait_for_status(
+        &self,
+        daemon: &mut Daemon,
+        what: &str,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let start = Instant::now();
         loop {
             if let Some(status) = self.status()
-                && status["state"] == state
+                && check(&status)
             {
                 return status;
             }
             if let Some(exit) = daemon.try_exit() {
                 panic!(
-                    "the daemon exited ({exit}) before reaching {state:?}:\n{}",
+                    "the daemon exited ({exit}) before {what}:\n{}",
                     daemon.log()
                 );
             }
             assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "the daemon did not reach {state:?} in 30 s:\n{}",
+                start.elapsed() < Duration::from_secs(60),
+                "no {what} in 60 s:\n{}",
                 daemon.log()
             );
             std::thread::sleep(Duration::from_millis(50));
