@@ -6,6 +6,7 @@ mod daemon;
 mod eval;
 mod export;
 mod import;
+mod service;
 mod show_config;
 mod stats;
 
@@ -51,6 +52,8 @@ enum Command {
     Resume,
     /// The running daemon's state: source, pause, event counts.
     Status(control::StatusArgs),
+    /// The systemd user unit: install (and enable), uninstall, status.
+    Service(service::ServiceArgs),
 }
 
 /// What every command knows once set up.
@@ -140,6 +143,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pause(args) => control::pause(args),
         Command::Resume => control::resume(),
         Command::Status(args) => control::status(args),
+        Command::Service(args) => service::run(args),
     }
 }
 
