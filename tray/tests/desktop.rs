@@ -114,9 +114,10 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
 }
 
 #[test]
-fn the_tray_is_grey_without_a_daemon_and_follows_it_as_it_starts_crashes_and_restarts() {
+fn the_tray_is_grey_without_a_daemon_follows_it_as_it_starts_crashes_and_restarts_and_survives_a_panel_restart()
+ {
     let _turn = one_at_a_time();
-    let Some(desktop) = Desktop::start() else {
+    let Some(mut desktop) = Desktop::start() else {
         return;
     };
     let mut tray = desktop.start_tray(None);
@@ -142,6 +143,12 @@ fn the_tray_is_grey_without_a_daemon_and_follows_it_as_it_starts_crashes_and_res
     let mut daemon = desktop.start_daemon(&replay, "daemon-second");
     desktop.wait_for_tooltip(&item, &["capturing from replay", "The daemon restarted at"]);
     assert!(tray.running(), "the tray ended:\n{}", desktop.logs());
+
+    // The panel restarts (a desktop session's panel crashing, say): the item comes back.
+    desktop.restart_panel();
+    assert_eq!(desktop.wait_for_item(tray.pid()), item);
+    desktop.wait_for_icon("tray-after-panel-restart", GREY, false);
+
     assert!(daemon.terminate().success());
     assert!(tray.terminate().success(), "the tray did not stop cleanly");
     assert!(!desktop.logs().contains("panicked"), "{}", desktop.logs());

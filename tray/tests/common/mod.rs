@@ -218,18 +218,40 @@ impl Desktop {
             "xfconfd",
         );
         desktop.children.push(xfconfd);
-        let panel = desktop.spawn_logged("xfce4-panel", &["--disable-wm-check"], "panel");
-        desktop.children.push(panel);
+        desktop.start_panel("panel");
+        Some(desktop)
+    }
+
+    /// Starts xfce4-panel (the last child) and waits until its systray hosts items.
+    fn start_panel(&mut self, log: &str) {
+        let panel = self.spawn_logged("xfce4-panel", &["--disable-wm-check"], log);
+        self.children.push(panel);
         wait_for(
             "the panel's systray to register as StatusNotifierItem host",
-            || desktop.logs(),
+            || self.logs(),
             || {
-                desktop
-                    .watcher_property("IsStatusNotifierHostRegistered")
+                self.watcher_property("IsStatusNotifierHostRegistered")
                     .filter(|answer| answer.contains("true"))
             },
         );
-        Some(desktop)
+    }
+
+    /// Ends the panel (and with it the watcher and host) and starts a new one.
+    pub fn restart_panel(&mut self) {
+        let mut panel = self.children.pop().unwrap();
+        let pid = Pid::from_raw(panel.id() as i32).unwrap();
+        rustix::process::kill_process(pid, Signal::TERM).unwrap();
+        panel.wait().unwrap();
+        wait_for(
+            "the watcher to leave the bus with the panel",
+            || self.logs(),
+            || {
+                self.watcher_property("IsStatusNotifierHostRegistered")
+                    .is_none()
+                    .then_some(())
+            },
+        );
+        self.start_panel("panel-restarted");
     }
 
     /// A command with this desktop's environment (and PATH), in its process group.
@@ -247,6 +269,8 @@ impl Desktop {
             .env("XDG_RUNTIME_DIR", self.runtime_dir())
             .env("TZ", "UTC")
             .env("RUST_LOG", "info")
+            // No accessibility bus: GTK in the panel would have D-Bus start two more daemons.
+            .env("NO_AT_BRIDGE", "1")
             .stdin(Stdio::null())
             .process_group(self.group.as_raw_nonzero().get());
         if !self.bus.is_empty() {
