@@ -177,14 +177,16 @@ mod tests {
 
     #[test]
     fn a_status_with_auth_reads_every_field() {
+        // The daemon's `auth` as the monitor reports it (with fields the tray does not show).
         let json = r#"{
             "state": "capturing", "paused": false, "pid": 1, "events_today": 1234,
             "auth": {"phase": "monitoring", "enrolled_keystrokes": 5000, "enrolment_needed": 5000,
                      "verdict": "likely_authentic", "score": 0.71, "confidence": 0.9,
                      "reason": "typing matches the profile", "scored_at": "2026-05-01T10:00:00Z",
-                     "profile_version": 3,
+                     "profile_version": 3, "profile_keystrokes": 5000,
                      "last_alert": {"at": "2026-05-01T09:00:00Z", "score": 0.2,
-                                    "reason": "five low windows", "notified": true}}
+                                    "reason": "five low windows", "notified": true},
+                     "skipped_events": 0, "events_today": 1234}
         }"#;
         let status: DaemonStatus = serde_json::from_str(json).unwrap();
         assert_eq!(status.events_today, Some(1234));
