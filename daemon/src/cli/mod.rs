@@ -7,6 +7,7 @@ mod eval;
 mod export;
 mod import;
 mod profile;
+mod service;
 mod show_config;
 mod stats;
 
@@ -54,6 +55,8 @@ enum Command {
     Status(control::StatusArgs),
     /// The owner's typing profile: show it in words, or rebuild it from the stored events.
     Profile(profile::ProfileArgs),
+    /// The systemd user unit: install (and enable), uninstall, status.
+    Service(service::ServiceArgs),
 }
 
 /// What every command knows once set up.
@@ -144,6 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resume => control::resume(),
         Command::Status(args) => control::status(args),
         Command::Profile(args) => profile::run(&context, args),
+        Command::Service(args) => service::run(args),
     }
 }
 

@@ -1,0 +1,529 @@
+//! What the tray shows for what it knows about the daemon: the icon's colour and mark, the
+//! tooltip, the menu's lines and which actions are offered. Pure functions, so every state is
+//! unit-tested without a desktop.
+//!
+//! Colours: green for `authentic` and `likely_authentic`, amber for `uncertain`, red for
+//! `suspicious`; grey whenever no verdict stands: paused (with a pause mark), enrolling,
+//! authentication off or unknown, no source, or no daemon (with a dash).
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::control_client::LinkError;
+use crate::status::{AuthPhase, AuthStatus, CaptureState, DaemonStatus, Verdict};
+
+/// The icon's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shade {
+    /// The typing is the owner's.
+    Green,
+    /// Not sure.
+    Amber,
+    /// Someone else is probably typing.
+    Red,
+    /// No verdict: paused, enrolling, unknown, no source or no daemon.
+    Grey,
+}
+
+/// A mark drawn on the icon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    /// Nothing.
+    Plain,
+    /// Two bars: capture is paused.
+    Pause,
+    /// A dash: no daemon answers.
+    Absent,
+}
+
+/// How the icon looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IconLook {
+    /// Its colour.
+    pub shade: Shade,
+    /// Its mark.
+    pub mark: Mark,
+}
+
+/// Everything the tray shows at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrayView {
+    /// The icon.
+    pub look: IconLook,
+    /// The tooltip (several lines).
+    pub tooltip: String,
+    /// The menu's first line: what the daemon is doing.
+    pub status_line: String,
+    /// The score and verdict (or why there is none).
+    pub score_line: String,
+    /// Enrolment progress, only while enrolling.
+    pub enrolment_line: Option<String>,
+    /// Something worth saying once: the daemon restarted, an action failed.
+    pub notice_line: Option<String>,
+    /// Whether the pause actions are offered.
+    pub can_pause: bool,
+    /// Whether "Resume" is offered.
+    pub can_resume: bool,
+    /// The folder "Open data folder" opens.
+    pub data_folder: PathBuf,
+}
+
+/// Menu lines longer than this are cut (the tooltip keeps the whole text).
+const MENU_LINE_CHARS: usize = 72;
+
+/// What the tray shows for the latest answer from the daemon (or the lack of one).
+///
+/// `notice` is a passing message (a restart, a failed action); `fallback_data_folder` is opened
+/// when no daemon says where its database is; `zone` formats the end of a pause.
+pub fn view(
+    observed: &Result<DaemonStatus, LinkError>,
+    notice: Option<&str>,
+    fallback_data_folder: &Path,
+    zone: &TimeZone,
+) -> TrayView {
+    match observed {
+        Ok(status) => connected_view(status, notice, fallback_data_folder, zone),
+        Err(error) => {
+            let status_line = match error {
+                LinkError::NotRunning => "Daemon not running".to_owned(),
+                LinkError::Failed(why) => format!("Daemon not answering: {why}"),
+            };
+            let hint = "Start it: systemctl --user start tikker";
+            TrayView {
+                look: IconLook {
+                    shade: Shade::Grey,
+                    mark: Mark::Absent,
+                },
+                tooltip: lines(&[
+                    &format!("tikker: {}", lowercase_first(&status_line)),
+                    hint,
+                    notice.unwrap_or_default(),
+                ]),
+                status_line: menu_line(&status_line),
+                score_line: hint.to_owned(),
+                enrolment_line: None,
+                notice_line: notice.map(menu_line),
+                can_pause: false,
+                can_resume: false,
+                data_folder: fallback_data_folder.to_path_buf(),
+            }
+        }
+    }
+}
+
+fn connected_view(
+    status: &DaemonStatus,
+    notice: Option<&str>,
+    fallback_data_folder: &Path,
+    zone: &TimeZone,
+) -> TrayView {
+    let paused = status.paused || status.state == CaptureState::Paused;
+    let mut status_line = if paused {
+        match &status.paused_until {
+            Some(end) => format!("Paused until {}", local_time(end, zone)),
+            None => "Paused until resumed".to_owned(),
+        }
+    } else {
+        match status.state {
+            CaptureState::Capturing => match &status.source {
+                Some(source) => format!("Capturing from {source}"),
+                None => "Capturing".to_owned(),
+            },
+            CaptureState::Waiting => match &status.waiting_reason {
+                Some(reason) => format!("Not capturing: {reason}"),
+                None => "Not capturing: no source".to_owned(),
+            },
+            CaptureState::Starting => "Starting".to_owned(),
+            CaptureState::Stopping => "Stopping".to_owned(),
+            CaptureState::Paused => "Paused".to_owned(),
+            CaptureState::Unknown => "Daemon state unknown".to_owned(),
+        }
+    };
+    if let Some(events) = status.events_today {
+        status_line.push_str(&format!(" · {} key events today", thousands(events)));
+    }
+
+    let (verdict_shade, score_line, enrolment_line) = authentication(status.auth.as_ref());
+    let capturing = status.state == CaptureState::Capturing && !paused;
+    let look = if paused {
+        IconLook {
+            shade: Shade::Grey,
+            mark: Mark::Pause,
+        }
+    } else {
+        IconLook {
+            shade: if capturing {
+                verdict_shade
+            } else {
+                Shade::Grey
+            },
+            mark: Mark::Plain,
+        }
+    };
+
+    let mut tooltip_lines = vec![format!("tikker: {}", lowercase_first(&status_line))];
+    tooltip_lines.push(score_line.clone());
+    if let Some(enrolment) = &enrolment_line {
+        tooltip_lines.push(enrolment.clone());
+    }
+    if let Some(notice) = notice {
+        tooltip_lines.push(notice.to_owned());
+    }
+    let tooltip_refs: Vec<&str> = tooltip_lines.iter().map(String::as_str).collect();
+
+    TrayView {
+        look,
+        tooltip: lines(&tooltip_refs),
+        status_line: menu_line(&status_line),
+        score_line: menu_line(&score_line),
+        enrolment_line: enrolment_line.as_deref().map(menu_line),
+        notice_line: notice.map(menu_line),
+        can_pause: !paused,
+        can_resume: paused,
+        data_folder: status
+            .database
+            .as_deref()
+            .and_then(|db| Path::new(db).parent())
+            .filter(|folder| !folder.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| fallback_data_folder.to_path_buf()),
+    }
+}
+
+/// The colour a verdict earns, the score line, and the enrolment line while enrolling.
+fn authentication(auth: Option<&AuthStatus>) -> (Shade, String, Option<String>) {
+    let Some(auth) = auth else {
+        return (Shade::Grey, "Verdict: unknown (no score)".to_owned(), None);
+    };
+    match auth.phase {
+        AuthPhase::Off => (
+            Shade::Grey,
+            "Authentication is off (verdict unknown)".to_owned(),
+            None,
+        ),
+        AuthPhase::Enrolling => {
+            let needed = auth.enrolment_needed.max(1);
+            let percent = (auth.enrolled_keystrokes.min(needed) * 100) / needed;
+            (
+                Shade::Grey,
+                "Learning your typing (verdict unknown)".to_owned(),
+                Some(format!(
+                    "Enrolment: {} of {} keystrokes ({percent} %)",
+                    thousands(auth.enrolled_keystrokes),
+                    thousands(auth.enrolment_needed)
+                )),
+            )
+        }
+        AuthPhase::Monitoring | AuthPhase::Unknown => {
+            let shade = match (auth.phase, auth.verdict) {
+                (AuthPhase::Unknown, _) => Shade::Grey,
+                (_, Verdict::Authentic | Verdict::LikelyAuthentic) => Shade::Green,
+                (_, Verdict::Uncertain) => Shade::Amber,
+                (_, Verdict::Suspicious) => Shade::Red,
+                (_, Verdict::Unknown) => Shade::Grey,
+            };
+            let line = match auth.score {
+                Some(score) => format!("Score {score:.2}: {}", auth.verdict.label()),
+                None => format!("Score: none yet ({})", auth.verdict.label()),
+            };
+            (shade, line, None)
+        }
+    }
+}
+
+/// An RFC 3339 instant as a local time of day (with the date when it is not today).
+fn local_time(instant: &str, zone: &TimeZone) -> String {
+    let Ok(timestamp) = instant.parse::<Timestamp>() else {
+        return instant.to_owned();
+    };
+    let then = timestamp.to_zoned(zone.clone());
+    let today = Timestamp::now().to_zoned(zone.clone()).date();
+    if then.date() == today {
+        then.strftime("%H:%M").to_string()
+    } else {
+        then.strftime("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// A count with thin groups of three digits: 12,345.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A menu label: `&` is shown as itself (menus would take it for a mnemonic), long text is cut.
+fn menu_line(text: &str) -> String {
+    let cut: String = if text.chars().count() > MENU_LINE_CHARS {
+        let mut cut: String = text.chars().take(MENU_LINE_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    } else {
+        text.to_owned()
+    };
+    cut.replace('&', "&&")
+}
+
+/// The non-empty parts, one per line.
+fn lines(parts: &[&str]) -> String {
+    let kept: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+    kept.join("\n")
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capturing() -> DaemonStatus {
+        DaemonStatus {
+            state: CaptureState::Capturing,
+            source: Some("x11".into()),
+            database: Some("/home/me/.local/share/tikker/tikker.db".into()),
+            pid: Some(10),
+            ..DaemonStatus::default()
+        }
+    }
+
+    fn monitoring(verdict: Verdict, score: Option<f64>) -> Option<AuthStatus> {
+        Some(AuthStatus {
+            phase: AuthPhase::Monitoring,
+            verdict,
+            score,
+            ..AuthStatus::default()
+        })
+    }
+
+    fn show(status: DaemonStatus) -> TrayView {
+        view(&Ok(status), None, Path::new("/fallback"), &TimeZone::UTC)
+    }
+
+    #[test]
+    fn verdicts_colour_the_icon_while_capturing() {
+        for (verdict, shade) in [
+            (Verdict::Authentic, Shade::Green),
+            (Verdict::LikelyAuthentic, Shade::Green),
+            (Verdict::Uncertain, Shade::Amber),
+            (Verdict::Suspicious, Shade::Red),
+            (Verdict::Unknown, Shade::Grey),
+        ] {
+            let shown = show(DaemonStatus {
+                auth: monitoring(verdict, Some(0.5)),
+                ..capturing()
+            });
+            assert_eq!(shown.look.shade, shade, "{verdict:?}");
+            assert_eq!(shown.look.mark, Mark::Plain);
+        }
+        let shown = show(DaemonStatus {
+            auth: monitoring(Verdict::Authentic, Some(0.934)),
+            ..capturing()
+        });
+        assert_eq!(shown.score_line, "Score 0.93: authentic");
+        assert_eq!(shown.status_line, "Capturing from x11");
+        assert_eq!(
+            shown.tooltip,
+            "tikker: capturing from x11\nScore 0.93: authentic"
+        );
+        assert!(shown.can_pause && !shown.can_resume);
+    }
+
+    #[test]
+    fn paused_is_grey_with_a_pause_mark_whatever_the_verdict() {
+        let shown = show(DaemonStatus {
+            state: CaptureState::Paused,
+            paused: true,
+            paused_until: Some("2001-02-03T04:05:06Z".into()),
+            auth: monitoring(Verdict::Authentic, Some(0.99)),
+            ..capturing()
+        });
+        assert_eq!(
+            shown.look,
+            IconLook {
+                shade: Shade::Grey,
+                mark: Mark::Pause
+            }
+        );
+        assert_eq!(shown.status_line, "Paused until 2001-02-03 04:05");
+        assert!(shown.tooltip.starts_with("tikker: paused until"));
+        assert!(!shown.can_pause && shown.can_resume);
+
+        let indefinite = show(DaemonStatus {
+            state: CaptureState::Paused,
+            paused: true,
+            ..capturing()
+        });
+        assert_eq!(indefinite.status_line, "Paused until resumed");
+    }
+
+    #[test]
+    fn a_pause_ending_today_shows_the_time_only() {
+        let end = Timestamp::now() + jiff::SignedDuration::from_secs(60);
+        let shown = show(DaemonStatus {
+            state: CaptureState::Paused,
+            paused: true,
+            paused_until: Some(end.to_string()),
+            ..capturing()
+        });
+        let expected = end.to_zoned(TimeZone::UTC).strftime("%H:%M").to_string();
+        // (With the date in front only if the minute crosses midnight.)
+        assert!(
+            shown.status_line.starts_with("Paused until ")
+                && shown.status_line.ends_with(&expected)
+                && shown.status_line.len() <= "Paused until 2001-02-03 04:05".len(),
+            "{}",
+            shown.status_line
+        );
+    }
+
+    #[test]
+    fn no_auth_enrolling_or_off_is_grey() {
+        let without = show(capturing());
+        assert_eq!(without.look.shade, Shade::Grey);
+        assert_eq!(without.score_line, "Verdict: unknown (no score)");
+        assert_eq!(without.enrolment_line, None);
+
+        let enrolling = show(DaemonStatus {
+            auth: Some(AuthStatus {
+                phase: AuthPhase::Enrolling,
+                enrolled_keystrokes: 1234,
+                enrolment_needed: 5000,
+                ..AuthStatus::default()
+            }),
+            ..capturing()
+        });
+        assert_eq!(enrolling.look.shade, Shade::Grey);
+        assert_eq!(
+            enrolling.enrolment_line.as_deref(),
+            Some("Enrolment: 1,234 of 5,000 keystrokes (24 %)")
+        );
+        assert!(enrolling.tooltip.contains("Enrolment: 1,234"));
+
+        let off = show(DaemonStatus {
+            auth: Some(AuthStatus {
+                phase: AuthPhase::Off,
+                verdict: Verdict::Authentic,
+                ..AuthStatus::default()
+            }),
+            ..capturing()
+        });
+        assert_eq!(off.look.shade, Shade::Grey);
+    }
+
+    #[test]
+    fn not_capturing_is_grey_even_with_a_verdict() {
+        for state in [
+            CaptureState::Waiting,
+            CaptureState::Starting,
+            CaptureState::Stopping,
+        ] {
+            let shown = show(DaemonStatus {
+                state,
+                source: None,
+                waiting_reason: Some("no keyboard & no display".into()),
+                auth: monitoring(Verdict::Authentic, Some(0.9)),
+                ..capturing()
+            });
+            assert_eq!(shown.look.shade, Shade::Grey, "{state:?}");
+        }
+        let waiting = show(DaemonStatus {
+            state: CaptureState::Waiting,
+            waiting_reason: Some("no keyboard & no display".into()),
+            ..capturing()
+        });
+        // `&` would be a mnemonic in a menu.
+        assert_eq!(
+            waiting.status_line,
+            "Not capturing: no keyboard && no display"
+        );
+    }
+
+    #[test]
+    fn no_daemon_is_grey_with_a_dash_and_says_how_to_start_it() {
+        let shown = view(
+            &Err(LinkError::NotRunning),
+            Some("The daemon stopped at 10:00:00"),
+            Path::new("/home/me/.local/share/tikker"),
+            &TimeZone::UTC,
+        );
+        assert_eq!(
+            shown.look,
+            IconLook {
+                shade: Shade::Grey,
+                mark: Mark::Absent
+            }
+        );
+        assert_eq!(shown.status_line, "Daemon not running");
+        assert!(shown.tooltip.contains("not running"), "{}", shown.tooltip);
+        assert!(shown.tooltip.contains("systemctl --user start tikker"));
+        assert_eq!(
+            shown.notice_line.as_deref(),
+            Some("The daemon stopped at 10:00:00")
+        );
+        assert!(!shown.can_pause && !shown.can_resume);
+        assert_eq!(shown.data_folder, Path::new("/home/me/.local/share/tikker"));
+
+        let stuck = view(
+            &Err(LinkError::Failed(
+                "the daemon did not answer within 5 s".into(),
+            )),
+            None,
+            Path::new("/x"),
+            &TimeZone::UTC,
+        );
+        assert_eq!(
+            stuck.status_line,
+            "Daemon not answering: the daemon did not answer within 5 s"
+        );
+    }
+
+    #[test]
+    fn the_data_folder_is_the_databases_folder() {
+        assert_eq!(
+            show(capturing()).data_folder,
+            Path::new("/home/me/.local/share/tikker")
+        );
+        let bare = show(DaemonStatus {
+            database: Some("tikker.db".into()),
+            ..capturing()
+        });
+        assert_eq!(bare.data_folder, Path::new("/fallback"));
+    }
+
+    #[test]
+    fn events_today_join_the_status_line_and_long_lines_are_cut() {
+        let shown = show(DaemonStatus {
+            events_today: Some(1_234_567),
+            ..capturing()
+        });
+        assert_eq!(
+            shown.status_line,
+            "Capturing from x11 · 1,234,567 key events today"
+        );
+        let long = show(DaemonStatus {
+            state: CaptureState::Waiting,
+            waiting_reason: Some("x".repeat(200)),
+            ..capturing()
+        });
+        assert_eq!(long.status_line.chars().count(), MENU_LINE_CHARS);
+        assert!(long.status_line.ends_with('…'));
+        assert!(long.tooltip.contains(&"x".repeat(200)));
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+    }
+}
