@@ -18,6 +18,7 @@
 //! The file holds what a person typed (as key ids and timings), so the folder is created `0700`
 //! and the database and its `-wal`/`-shm` files `0600`; looser modes are tightened with a warning.
 
+mod baselines;
 mod derived;
 mod read;
 pub mod schema;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
 pub use read::{EventFilter, SessionInfo};
 pub use verdicts::{StoredAlert, StoredScore};
