@@ -36,6 +36,8 @@ pub struct Config {
     pub log_level: String,
     /// The capture daemon.
     pub capture: CaptureConfig,
+    /// The HTTP API.
+    pub api: crate::api::config::ApiConfig,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             database: None,
             log_level: "info".into(),
             capture: CaptureConfig::default(),
+            api: crate::api::config::ApiConfig::default(),
         }
     }
 }
@@ -176,7 +179,8 @@ impl Config {
         {
             bail!("database = \"\": give a file path or leave the key out for the default");
         }
-        self.capture.validate()
+        self.capture.validate()?;
+        self.api.validate()
     }
 }
 

@@ -1,9 +1,11 @@
 //! `tikker`: records key timings, keeps them in `tikker.db`, and tells its owner how they type.
 //!
 //! This binary is the OS edge and the process: the command line, logging, paths and
-//! configuration, and the capture daemon (sources, the recorder, the control channel). The domain
+//! configuration, the capture daemon (sources, the recorder, the control channel) and the
+//! local HTTP API. The domain
 //! lives in `tikker-core`.
 
+mod api;
 mod cli;
 mod config;
 mod control;

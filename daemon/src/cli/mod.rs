@@ -6,8 +6,11 @@ mod daemon;
 mod eval;
 mod export;
 mod import;
+mod serve;
 mod show_config;
 mod stats;
+mod token;
+mod train;
 
 use std::path::PathBuf;
 
@@ -51,6 +54,12 @@ enum Command {
     Resume,
     /// The running daemon's state: source, pause, event counts.
     Status(control::StatusArgs),
+    /// Serve the HTTP API without capturing, on the same database.
+    Serve(serve::ServeArgs),
+    /// Print the HTTP API's bearer token (made at the first start).
+    Token,
+    /// Train models on a data set and store them (predict-user: `train identify`).
+    Train(train::TrainArgs),
 }
 
 /// What every command knows once set up.
@@ -140,6 +149,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pause(args) => control::pause(args),
         Command::Resume => control::resume(),
         Command::Status(args) => control::status(args),
+        Command::Serve(args) => serve::run(&context, args),
+        Command::Token => token::run(),
+        Command::Train(args) => train::run(&context, args),
     }
 }
 

@@ -1,0 +1,99 @@
+//! The daemon's control routes, unchanged for `tikker pause/resume/status` and the tray:
+//!
+//! - `GET /status`: the [`StatusReport`] (capture state, source, pause, event counts, latency);
+//! - `POST /pause`: pause capture, for `{"duration_s": N}` seconds or, with no body (or no
+//!   `duration_s`), until resumed; answers with the status;
+//! - `POST /resume`: resume capture; answers with the status.
+//!
+//! Errors are JSON `{"error": "..."}`. In `tikker serve`, which captures nothing, they answer 409.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::body::{ApiError, ErrorBody};
+use super::state::ApiState;
+use crate::pause::Pause;
+use crate::state::StatusReport;
+
+/// The body of `POST /pause`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PauseRequest {
+    /// How long to pause, in seconds (at least 1); absent: until resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub duration_s: Option<u64>,
+}
+
+/// The capture daemon's status: `state` (`starting`, `capturing`, `paused`, `waiting`,
+/// `stopping`), source, pause, event counts, capture-to-disk latency, database, pid, uptime.
+#[utoipa::path(get, path = "/status", tag = "daemon", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The status report", body = Object),
+        (status = 401, description = "No token over TCP", body = ErrorBody),
+        (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
+pub async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusReport>, ApiError> {
+    Ok(Json(state.daemon()?.report()))
+}
+
+/// Pauses capture for `duration_s` seconds, or with no body until resumed; answers with the
+/// status.
+#[utoipa::path(post, path = "/pause", tag = "daemon", security(("bearer" = [])),
+    request_body(content = Option<PauseRequest>, description = "`{\"duration_s\": N}`, or no body"),
+    responses(
+        (status = 200, description = "Paused: the status report", body = Object),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 401, description = "No token over TCP", body = ErrorBody),
+        (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
+pub async fn pause(
+    State(state): State<Arc<ApiState>>,
+    body: Bytes,
+) -> Result<Json<StatusReport>, ApiError> {
+    let request: PauseRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PauseRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("expected {{\"duration_s\": SECONDS}} or no body: {e}"),
+            )
+            .with_field("duration_s")
+        })?
+    };
+    if request.duration_s == Some(0) {
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "duration_s must be at least 1")
+                .with_field("duration_s"),
+        );
+    }
+    // Beyond a century the end would not be a time at all.
+    let seconds = request.duration_s.map(|s| s.min(100 * 365 * 86_400));
+    let pause = Pause::starting_now(seconds.map(Duration::from_secs));
+    change_pause(&state, pause).await
+}
+
+/// Resumes capture; answers with the status.
+#[utoipa::path(post, path = "/resume", tag = "daemon", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Resumed: the status report", body = Object),
+        (status = 401, description = "No token over TCP", body = ErrorBody),
+        (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
+pub async fn resume(State(state): State<Arc<ApiState>>) -> Result<Json<StatusReport>, ApiError> {
+    change_pause(&state, Pause::Off).await
+}
+
+async fn change_pause(state: &ApiState, pause: Pause) -> Result<Json<StatusReport>, ApiError> {
+    let daemon = state.daemon()?;
+    daemon
+        .set_pause(pause)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}")))?;
+    Ok(Json(daemon.report()))
+}
