@@ -33,6 +33,8 @@ pub mod records;
 pub mod security;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod tests;
 pub mod wire;
 
 use std::net::SocketAddr;

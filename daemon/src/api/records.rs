@@ -82,9 +82,9 @@ fn range(
     let from_us = from.map(|t| bound("from", t, false, tz)).transpose()?;
     let to_us = to.map(|t| bound("to", t, true, tz)).transpose()?;
     if let (Some(from), Some(to)) = (from_us, to_us)
-        && to < from
+        && to <= from
     {
-        return Err(ApiError::field("to", "to: must not come before from"));
+        return Err(ApiError::field("to", "to: must come after from"));
     }
     Ok((from_us, to_us))
 }
