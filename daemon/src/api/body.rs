@@ -166,8 +166,24 @@ pub async fn read_json<T: DeserializeOwned, S: Send + Sync>(
     parse_json(&bytes)
 }
 
-/// Parses JSON as `T`, with errors that name the field.
+/// Parses a JSON object as `T`, with errors that name the field. (serde would also read a
+/// struct from an array of its fields; the API's bodies are objects only.)
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the body must be a JSON object",
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed JSON: expected an object",
+            ));
+        }
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
     deserializer
@@ -271,6 +287,18 @@ mod tests {
     }
 
     #[test]
+    fn only_objects_are_bodies() {
+        for not_an_object in ["[[], \"alice\"]", "null", "3", "\"x\""] {
+            let e = error_of(not_an_object);
+            assert_eq!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{not_an_object}"
+            );
+        }
+    }
+
+    #[test]
     fn malformed_json_is_a_bad_request() {
         for bad in [
             "{",
@@ -278,6 +306,7 @@ mod tests {
             "",
             "{\"events\": [], \"user_id\": \"a\"} {}",
             "{\"events\": [,]}",
+            "<xml/>",
         ] {
             assert_eq!(error_of(bad).status, StatusCode::BAD_REQUEST, "{bad}");
         }

@@ -22,13 +22,16 @@ use super::state::ApiState;
 use crate::pause::Pause;
 use crate::state::StatusReport;
 
+/// The longest pause, in seconds: a century (longer is no longer a time).
+pub const MAX_PAUSE_S: u64 = 100 * 365 * 86_400;
+
 /// The body of `POST /pause`.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PauseRequest {
-    /// How long to pause, in seconds (at least 1); absent: until resumed.
+    /// How long to pause, in seconds (1 to 3153600000, a century); absent: until resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
     pub duration_s: Option<u64>,
 }
 
@@ -56,26 +59,32 @@ pub async fn pause(
     State(state): State<Arc<ApiState>>,
     body: Bytes,
 ) -> Result<Json<StatusReport>, ApiError> {
+    let bad = |why: String| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("expected {{\"duration_s\": SECONDS}} or no body: {why}"),
+        )
+    };
     let request: PauseRequest = if body.iter().all(u8::is_ascii_whitespace) {
         PauseRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("expected {{\"duration_s\": SECONDS}} or no body: {e}"),
-            )
-            .with_field("duration_s")
-        })?
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(|e| bad(e.to_string()))? {
+            serde_json::Value::Null => PauseRequest::default(),
+            object @ serde_json::Value::Object(_) => serde_json::from_value(object)
+                .map_err(|e| bad(e.to_string()).with_field("duration_s"))?,
+            _ => return Err(bad("the body is not an object".into())),
+        }
     };
-    if request.duration_s == Some(0) {
-        return Err(
-            ApiError::new(StatusCode::BAD_REQUEST, "duration_s must be at least 1")
-                .with_field("duration_s"),
-        );
+    if let Some(seconds) = request.duration_s
+        && !(1..=MAX_PAUSE_S).contains(&seconds)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("duration_s must be 1 to {MAX_PAUSE_S} (a century), not {seconds}"),
+        )
+        .with_field("duration_s"));
     }
-    // Beyond a century the end would not be a time at all.
-    let seconds = request.duration_s.map(|s| s.min(100 * 365 * 86_400));
-    let pause = Pause::starting_now(seconds.map(Duration::from_secs));
+    let pause = Pause::starting_now(request.duration_s.map(Duration::from_secs));
     change_pause(&state, pause).await
 }
 

@@ -8,6 +8,22 @@ use tikker_core::KeyAction;
 use tikker_core::analytics::input::RawEvent;
 use utoipa::ToSchema;
 
+/// Reads a JSON number that is a whole number (`97` or `97.0`, as JSON Schema's `integer`
+/// allows) as an `i64`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Integer(i64),
+        Float(f64),
+    }
+    match Number::deserialize(deserializer) {
+        Ok(Number::Integer(n)) => Ok(n),
+        Ok(Number::Float(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(x as i64),
+        _ => Err(serde::de::Error::custom("expected a whole number")),
+    }
+}
+
 /// Press or release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -26,7 +42,8 @@ pub struct Event {
     #[schema(minimum = 0.0, maximum = 253_402_300_799_999.0_f64, example = 95.0)]
     pub timestamp: f64,
     /// The key: a Linux evdev key code.
-    #[schema(minimum = 0, maximum = 767, example = 30)]
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(value_type = i64, minimum = 0, maximum = 767, example = 30)]
     pub key_code: i64,
     /// `press` or `release`.
     pub event_type: EventType,
@@ -53,7 +70,12 @@ pub struct EventsRequest {
     pub events: Vec<Event>,
     /// Whose typing it is (1 to 128 characters, no control characters). Its baseline is kept
     /// apart from the owner's profile.
-    #[schema(min_length = 1, max_length = 128, example = "alice")]
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]+$",
+        example = "alice"
+    )]
     pub user_id: String,
 }
 
@@ -149,7 +171,8 @@ pub struct AuthenticityOut {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct TemporalRequest {
     /// Days to analyse, ending today (1 to 3650).
-    #[schema(minimum = 1, maximum = 3650, example = 7)]
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(value_type = i64, minimum = 1, maximum = 3650, example = 7)]
     pub date_range_days: i64,
 }
 
@@ -236,16 +259,32 @@ pub struct BehaviorOut {
     pub features: BehaviorFeaturesOut,
 }
 
+/// The model kinds of predict-user (read as text, so that an unknown one gets the
+/// predict-user error).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum ModelName {
+    /// Random forest.
+    #[serde(rename = "RF")]
+    Rf,
+    /// Support vector machine.
+    #[serde(rename = "SVM")]
+    Svm,
+    /// Gradient-boosted trees.
+    #[serde(rename = "XGBoost")]
+    XgBoost,
+}
+
 /// Mean and standard deviation of one timing series, ms.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesIn {
-    /// Mean, ms.
+    /// Mean, ms (within ±10⁹).
     #[serde(rename = "Mean")]
+    #[schema(minimum = -1e9, maximum = 1e9)]
     pub mean: f64,
-    /// Standard deviation, ms (not negative).
+    /// Standard deviation, ms (0 to 10⁹).
     #[serde(rename = "STD")]
-    #[schema(minimum = 0.0)]
+    #[schema(minimum = 0.0, maximum = 1e9)]
     pub std: f64,
 }
 
@@ -255,7 +294,7 @@ pub struct SeriesIn {
 pub struct PredictUserRequest {
     /// `RF`, `SVM` or `XGBoost`.
     #[serde(rename = "Model")]
-    #[schema(example = "RF")]
+    #[schema(value_type = ModelName, example = "RF")]
     pub model: String,
     /// Hold times (press → release of a key).
     #[serde(rename = "HT")]
