@@ -24,14 +24,16 @@ pub struct StoredBaseline {
 }
 
 impl Store {
-    /// Saves `baseline`, replacing the one of the same `user_id`.
+    /// Saves `baseline`, replacing the one of the same `user_id` unless that one is newer (a
+    /// larger `updated_us`: two processes may save baselines of one `user_id` out of order).
     pub fn save_api_baseline(&self, baseline: &StoredBaseline) -> Result<(), StoreError> {
         self.connection()
             .prepare_cached(
                 "INSERT INTO api_baselines (user_id, updated_us, keystrokes, data)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (user_id) DO UPDATE SET updated_us = excluded.updated_us,
-                   keystrokes = excluded.keystrokes, data = excluded.data",
+                   keystrokes = excluded.keystrokes, data = excluded.data
+                 WHERE excluded.updated_us > api_baselines.updated_us",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -103,6 +105,11 @@ mod tests {
             .unwrap();
         let alice = store.api_baseline("alice").unwrap().unwrap();
         assert_eq!((alice.updated_us, alice.data.as_str()), (3, "{\"v\":2}"));
+        // An older one saved late does not replace it.
+        store
+            .save_api_baseline(&baseline("alice", 2, "{\"v\":1}"))
+            .unwrap();
+        assert_eq!(store.api_baseline_version("alice").unwrap(), Some(3));
         assert_eq!(store.api_baseline_version("bob").unwrap(), Some(2));
         assert_eq!(store.api_baseline_version("carol").unwrap(), None);
     }

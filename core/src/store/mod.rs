@@ -153,6 +153,15 @@ impl Store {
         })
     }
 
+    /// Commits of this connection skip the fsync: with WAL the database stays sound through a
+    /// crash or power loss, but the last commits before a power loss may be lost. For writes that
+    /// can be made again (the HTTP API's baselines and trained models), never for key events.
+    pub fn relax_durability(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::sqlite("setting synchronous = NORMAL"))
+    }
+
     /// The file this store is on.
     pub fn path(&self) -> &Path {
         &self.path

@@ -18,7 +18,7 @@ use tikker_core::verify::calibration::Verdict;
 use utoipa::IntoParams;
 
 use super::body::{ApiError, ApiJson, ErrorBody};
-use super::state::{ApiState, blocking};
+use super::state::{ApiState, LoadedBaseline, blocking};
 use super::wire::{
     AnomalyOut, AnomalyType, AuthenticityOut, BehaviorCategoryOut, BehaviorFeaturesOut,
     BehaviorOut, DayOut, EventsRequest, HealthOut, PatternOut, ProfileOut, TemporalOut,
@@ -133,32 +133,46 @@ pub async fn detect_anomalies(
     ApiJson(request): ApiJson<EventsRequest>,
 ) -> Result<Json<Vec<AnomalyOut>>, ApiError> {
     let events = checked(&state, &request)?;
-    blocking(move || {
-        let Some(baseline) = state.baseline(&request.user_id)? else {
-            state.store_baseline(&request.user_id, &events)?;
-            return Ok(Json(Vec::new()));
-        };
-        let found = anomalies::detect(&baseline.metrics, &measure(&events));
-        Ok(Json(
-            found
-                .into_iter()
-                .map(|a| AnomalyOut {
-                    timestamp: a.timestamp_ms,
-                    anomaly_type: match a.kind {
-                        anomalies::AnomalyKind::TypingSpeedDeviation => {
-                            AnomalyType::TypingSpeedDeviation
-                        }
-                        anomalies::AnomalyKind::RhythmDeviation => AnomalyType::RhythmDeviation,
-                    },
-                    severity: a.severity,
-                    reason: a.reason,
-                    expected_value: a.expected_value,
-                    actual_value: a.actual_value,
+    let baseline = match state.fresh_baseline(&request.user_id) {
+        Some(baseline) => baseline,
+        None => {
+            // Without a baseline, these events become it (on the blocking thread).
+            let first_events = events.clone();
+            let user_id = request.user_id;
+            let stored = blocking(move || {
+                Ok(match state.baseline(&user_id)? {
+                    Some(baseline) => Some(baseline),
+                    None => {
+                        state.store_baseline(&user_id, &first_events)?;
+                        None
+                    }
                 })
-                .collect(),
-        ))
-    })
-    .await
+            })
+            .await?;
+            let Some(baseline) = stored else {
+                return Ok(Json(Vec::new()));
+            };
+            baseline
+        }
+    };
+    Ok(Json(anomalies_out(&baseline, &events)))
+}
+
+fn anomalies_out(baseline: &LoadedBaseline, events: &[KeyEvent]) -> Vec<AnomalyOut> {
+    anomalies::detect(&baseline.metrics, &measure(events))
+        .into_iter()
+        .map(|a| AnomalyOut {
+            timestamp: a.timestamp_ms,
+            anomaly_type: match a.kind {
+                anomalies::AnomalyKind::TypingSpeedDeviation => AnomalyType::TypingSpeedDeviation,
+                anomalies::AnomalyKind::RhythmDeviation => AnomalyType::RhythmDeviation,
+            },
+            severity: a.severity,
+            reason: a.reason,
+            expected_value: a.expected_value,
+            actual_value: a.actual_value,
+        })
+        .collect()
 }
 
 fn verdict_out(verdict: Verdict) -> VerdictOut {
@@ -185,22 +199,27 @@ pub async fn check_authenticity(
     ApiJson(request): ApiJson<EventsRequest>,
 ) -> Result<Json<AuthenticityOut>, ApiError> {
     let events = checked(&state, &request)?;
-    blocking(move || {
-        let answer = match state.baseline(&request.user_id)? {
+    let answer = |baseline: Option<&LoadedBaseline>| {
+        let answer = match baseline {
             Some(baseline) => baseline.checker.check(&request.user_id, &events),
             None => Authenticity::unknown(format!(
                 "there is no baseline for {:?}: build one with POST /profile/build",
                 request.user_id
             )),
         };
-        Ok(Json(AuthenticityOut {
+        Json(AuthenticityOut {
             authenticity_score: answer.score,
             confidence: answer.confidence,
             verdict: verdict_out(answer.verdict),
             reason: answer.reason,
-        }))
-    })
-    .await
+        })
+    };
+    if let Some(baseline) = state.fresh_baseline(&request.user_id) {
+        return Ok(answer(Some(&baseline)));
+    }
+    let user_id = request.user_id.clone();
+    let baseline = blocking(move || state.baseline(&user_id)).await?;
+    Ok(answer(baseline.as_deref()))
 }
 
 /// Events per day stored in `tikker.db` over the last `date_range_days` days, and their trend.
@@ -368,31 +387,32 @@ pub async fn predict_behavior(
     ApiJson(request): ApiJson<EventsRequest>,
 ) -> Result<Json<BehaviorOut>, ApiError> {
     let events = checked(&state, &request)?;
-    blocking(move || {
-        let model = state.model(behavior::MODEL_NAME)?.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "no behaviour model is trained yet: train one with POST /model/train",
-            )
-        })?;
-        let prediction = behavior::predict(&model, &measure(&events)).map_err(|e| match e {
-            BehaviorError::TooLittleTyping => ApiError::field("events", format!("events: {e}")),
-            e => ApiError::internal(e),
-        })?;
-        Ok(Json(BehaviorOut {
-            status: "predicted".into(),
-            behavior_category: match prediction.category {
-                BehaviorCategory::Normal => BehaviorCategoryOut::Normal,
-                BehaviorCategory::FastFocused => BehaviorCategoryOut::FastFocused,
-                BehaviorCategory::SlowDeliberate => BehaviorCategoryOut::SlowDeliberate,
-                BehaviorCategory::StressedOrTired => BehaviorCategoryOut::StressedOrTired,
-            },
-            confidence: prediction.confidence,
-            features: BehaviorFeaturesOut {
-                typing_speed: prediction.typing_speed,
-                consistency: prediction.consistency,
-            },
-        }))
-    })
-    .await
+    let model = match state.fresh_model(behavior::MODEL_NAME) {
+        Some(model) => Some(model),
+        None => blocking(move || state.model(behavior::MODEL_NAME)).await?,
+    };
+    let model = model.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "no behaviour model is trained yet: train one with POST /model/train",
+        )
+    })?;
+    let prediction = behavior::predict(&model, &measure(&events)).map_err(|e| match e {
+        BehaviorError::TooLittleTyping => ApiError::field("events", format!("events: {e}")),
+        e => ApiError::internal(e),
+    })?;
+    Ok(Json(BehaviorOut {
+        status: "predicted".into(),
+        behavior_category: match prediction.category {
+            BehaviorCategory::Normal => BehaviorCategoryOut::Normal,
+            BehaviorCategory::FastFocused => BehaviorCategoryOut::FastFocused,
+            BehaviorCategory::SlowDeliberate => BehaviorCategoryOut::SlowDeliberate,
+            BehaviorCategory::StressedOrTired => BehaviorCategoryOut::StressedOrTired,
+        },
+        confidence: prediction.confidence,
+        features: BehaviorFeaturesOut {
+            typing_speed: prediction.typing_speed,
+            consistency: prediction.consistency,
+        },
+    }))
 }

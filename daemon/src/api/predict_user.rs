@@ -37,38 +37,37 @@ async fn predict(
         series("RPT", request.rpt),
     ])
     .map_err(|e| ApiError::from(e).for_predict_user())?;
-    blocking(move || {
-        let model = state
-            .model(model_name(kind))
-            .map_err(error)?
-            .ok_or_else(|| {
-                ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "no {} model is trained: train them with `tikker train identify PATH --format \
-                     cmu|events-csv|aalto`",
-                    kind.name()
-                ),
-            )
-            .for_predict_user()
-            })?;
-        let (user, _) = model.predict(&x).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "the stored {} model cannot use these features: {e}",
-                    kind.name()
-                ),
-            )
-            .for_predict_user()
-        })?;
-        Ok(Json(PredictUserOut {
-            statuscode: 200,
-            status: "success".into(),
-            predicted_user: user,
-        }))
-    })
-    .await
+    let name = model_name(kind);
+    let model = match state.fresh_model(name) {
+        Some(model) => Some(model),
+        None => blocking(move || state.model(name)).await.map_err(error)?,
+    };
+    let model = model.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "no {} model is trained: train them with `tikker train identify PATH --format \
+                 cmu|events-csv|aalto`",
+                kind.name()
+            ),
+        )
+        .for_predict_user()
+    })?;
+    let (user, _) = model.predict(&x).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the stored {} model cannot use these features: {e}",
+                kind.name()
+            ),
+        )
+        .for_predict_user()
+    })?;
+    Ok(Json(PredictUserOut {
+        statuscode: 200,
+        status: "success".into(),
+        predicted_user: user,
+    }))
 }
 
 /// Which user typed a sequence with this 8-number timing summary (ms), by the stored model of

@@ -2,12 +2,16 @@
 //! the time zone, and caches of compiled baselines and loaded models.
 //!
 //! The caches hold what is costly to rebuild on every request (a baseline's verifier, a decoded
-//! model) and are checked against the database on every use by a cheap version query, so that a
-//! baseline or model saved by another process (`tikker serve` beside `tikker daemon`, or
-//! `tikker train`) is picked up at once.
+//! model). An entry checked against the database (a cheap version query) less than
+//! [`FRESH_FOR`] ago is used as it is, on the runtime's thread: no blocking call at all. Older,
+//! it is checked again first, so that a baseline or model saved by another process (`tikker
+//! serve` beside `tikker daemon`, or `tikker train`) is picked up within a second; what this
+//! process saves is in its caches at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use tikker_core::analytics::authenticity::Checker;
@@ -25,6 +29,8 @@ use crate::state::DaemonState;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Baselines kept compiled in memory (beyond, the cache starts again).
 const CACHED_BASELINES: usize = 1024;
+/// How long a cache entry is used without asking the database whether it is still the newest.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// Request limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +72,13 @@ pub struct ApiState {
     pub limits: Limits,
     /// The time zone of days and hours.
     pub tz: jiff::tz::TimeZone,
-    baselines: Mutex<HashMap<String, Arc<LoadedBaseline>>>,
-    models: Mutex<HashMap<String, (i64, Arc<IdentifyModel>)>>,
+    baselines: Mutex<HashMap<String, (Instant, Arc<LoadedBaseline>)>>,
+    last_version: AtomicI64,
+    models: Mutex<HashMap<String, CachedModel>>,
 }
+
+/// A decoded model: when it was last checked, its row id, the model.
+type CachedModel = (Instant, i64, Arc<IdentifyModel>);
 
 impl ApiState {
     /// The state of an API on `store`.
@@ -79,6 +89,7 @@ impl ApiState {
             limits,
             tz: jiff::tz::TimeZone::system(),
             baselines: Mutex::new(HashMap::new()),
+            last_version: AtomicI64::new(i64::MIN),
             models: Mutex::new(HashMap::new()),
         }
     }
@@ -99,9 +110,25 @@ impl ApiState {
             if cache.len() >= CACHED_BASELINES {
                 cache.clear();
             }
-            cache.insert(user_id.to_owned(), loaded.clone());
+            cache.insert(user_id.to_owned(), (Instant::now(), loaded.clone()));
         }
         loaded
+    }
+
+    /// The cached baseline of `user_id` if it was checked less than [`FRESH_FOR`] ago (no
+    /// blocking call).
+    pub fn fresh_baseline(&self, user_id: &str) -> Option<Arc<LoadedBaseline>> {
+        let cache = self.baselines.lock().ok()?;
+        let (checked, loaded) = cache.get(user_id)?;
+        (checked.elapsed() < FRESH_FOR).then(|| loaded.clone())
+    }
+
+    /// The cached model `name` if it was checked less than [`FRESH_FOR`] ago (no blocking
+    /// call).
+    pub fn fresh_model(&self, name: &str) -> Option<Arc<IdentifyModel>> {
+        let cache = self.models.lock().ok()?;
+        let (checked, _, model) = cache.get(name)?;
+        (checked.elapsed() < FRESH_FOR).then(|| model.clone())
     }
 
     /// The stored baseline of `user_id`, if any (blocking: call it on a blocking thread).
@@ -114,14 +141,13 @@ impl ApiState {
         else {
             return Ok(None);
         };
-        if let Some(cached) = self
-            .baselines
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(user_id).cloned())
-            .filter(|cached| cached.version == version)
+        // Ours may be newer than the database's while it waits to be written.
+        if let Ok(mut cache) = self.baselines.lock()
+            && let Some((checked, cached)) = cache.get_mut(user_id)
+            && cached.version >= version
         {
-            return Ok(Some(cached));
+            *checked = Instant::now();
+            return Ok(Some(cached.clone()));
         }
         let Some(stored) = self
             .store
@@ -139,32 +165,43 @@ impl ApiState {
         )))
     }
 
-    /// Builds and stores the baseline of `events` for `user_id` (blocking).
+    /// Builds the baseline of `events` for `user_id`, uses it from now on, and has it saved
+    /// behind the answer ([`ApiStore::write_behind`]). Costly: call it on a blocking thread.
     pub fn store_baseline(
         &self,
         user_id: &str,
         events: &[tikker_core::KeyEvent],
     ) -> Result<Arc<LoadedBaseline>, ApiError> {
         let now = jiff::Timestamp::now().as_microsecond();
-        let baseline = Baseline::build(events, now);
-        let data = baseline.to_json().map_err(ApiError::internal)?;
-        // The version must grow even if two builds fall within one microsecond.
+        // A baseline's version is the time it was built, growing even within one microsecond.
         let version = self
-            .store
-            .write(|store| -> Result<i64, tikker_core::store::StoreError> {
-                let previous = store.api_baseline_version(user_id)?.unwrap_or(i64::MIN);
-                let version = now.max(previous.saturating_add(1));
-                store.save_api_baseline(&StoredBaseline {
-                    user_id: user_id.to_owned(),
-                    updated_us: version,
-                    keystrokes: i64::try_from(baseline.keystrokes).unwrap_or(i64::MAX),
-                    data,
-                })?;
-                Ok(version)
+            .last_version
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.max(last.saturating_add(1)))
             })
-            .and_then(|r| r)
-            .map_err(ApiError::internal)?;
-        Ok(self.remember_baseline(user_id, version, &baseline))
+            .map_or(now, |last| now.max(last.saturating_add(1)));
+        let baseline = Baseline::build(events, version);
+        let loaded = self.remember_baseline(user_id, version, &baseline);
+        let user_id = user_id.to_owned();
+        self.store.write_behind(move |store| {
+            let saved = baseline
+                .to_json()
+                .map_err(|e| e.to_string())
+                .and_then(|data| {
+                    store
+                        .save_api_baseline(&StoredBaseline {
+                            user_id: user_id.clone(),
+                            updated_us: version,
+                            keystrokes: i64::try_from(baseline.keystrokes).unwrap_or(i64::MAX),
+                            data,
+                        })
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = saved {
+                tracing::error!(error = %e, "a baseline of the HTTP API could not be saved");
+            }
+        });
+        Ok(loaded)
     }
 
     /// The newest stored model called `name`, decoded (blocking).
@@ -177,14 +214,12 @@ impl ApiState {
         else {
             return Ok(None);
         };
-        if let Some((cached_id, model)) = self
-            .models
-            .lock()
-            .ok()
-            .and_then(|cache| cache.get(name).cloned())
-            && cached_id == id
+        if let Ok(mut cache) = self.models.lock()
+            && let Some((checked, cached_id, model)) = cache.get_mut(name)
+            && *cached_id == id
         {
-            return Ok(Some(model));
+            *checked = Instant::now();
+            return Ok(Some(model.clone()));
         }
         let Some(stored) = self
             .store
@@ -198,7 +233,7 @@ impl ApiState {
             ApiError::internal(format!("the stored model {name:?} cannot be read: {e}"))
         })?);
         if let Ok(mut cache) = self.models.lock() {
-            cache.insert(name.to_owned(), (id, model.clone()));
+            cache.insert(name.to_owned(), (Instant::now(), id, model.clone()));
         }
         Ok(Some(model))
     }

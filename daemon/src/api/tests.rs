@@ -246,9 +246,14 @@ async fn a_real_baseline_tells_its_typist_from_another() {
     // Another user_id has no baseline; the owner's profiles are untouched.
     let (_, check) = post(&router, "/authenticity/check", request_of("bob", &again)).await;
     assert_eq!(check["verdict"], "unknown");
+    // The baseline is saved behind the answers, in its own table.
     let store = Store::open(&f.db).unwrap();
+    let start = std::time::Instant::now();
+    while store.api_baseline("alice").unwrap().is_none() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     assert_eq!(store.latest_profile("alice").unwrap(), None);
-    assert!(store.api_baseline("alice").unwrap().is_some());
 }
 
 #[tokio::test]
@@ -808,5 +813,42 @@ async fn many_requests_run_at_once() {
     }
     for task in tasks {
         assert!(task.await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_baseline_built_in_one_process_is_used_by_another() {
+    let f = fixture();
+    let other = Api::new(&f.db, None, ApiToken::new(TOKEN), false, Limits::default()).unwrap();
+    let (first, second) = (f.api.tcp_router(), other.tcp_router());
+    let slow = typing(200, 90, 300, 1, 0);
+    post(&first, "/profile/build", request_of("dana", &slow)).await;
+    // The other process sees it once it is written (behind the answer).
+    let start = std::time::Instant::now();
+    loop {
+        let (_, check) = post(&second, "/authenticity/check", request_of("dana", &slow)).await;
+        if check["verdict"] != "unknown" {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{check}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A newer baseline from the other process replaces it in the first, within a second.
+    let fast = typing(200, 60, 90, 2, 100_000);
+    post(&second, "/profile/build", request_of("dana", &fast)).await;
+    let start = std::time::Instant::now();
+    loop {
+        let (_, anomalies) = post(&first, "/anomalies/detect", request_of("dana", &fast)).await;
+        if anomalies == json!([]) {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{anomalies}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
