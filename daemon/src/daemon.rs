@@ -42,7 +42,7 @@ pub struct DaemonOptions {
     /// Replay speed.
     pub speed: f64,
     /// The HTTP API (served on the control socket, and on TCP if configured).
-    pub api: crate::api::ApiOptions,
+    pub api: ApiOptions,
 }
 
 /// The source named in the configuration.
