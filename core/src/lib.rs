@@ -12,9 +12,12 @@
 //! - [`identify`] and [`summary`]: user identification (RF, SVM, gradient-boosted trees) from
 //!   timing features such as the 8-number summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
+//! - [`analytics`]: what the local HTTP API computes (patterns, baselines, anomalies,
+//!   authenticity, temporal analysis, the behaviour model, the predict-user features);
 //! - [`linalg`]: the little linear algebra the verifiers need.
 #![deny(missing_docs)]
 
+pub mod analytics;
 pub mod dataset;
 pub mod eval;
 pub mod event;

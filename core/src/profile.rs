@@ -515,7 +515,10 @@ impl Profile {
         self.refresh();
     }
 
-    pub(crate) fn refresh(&mut self) {
+    /// Recomputes the derived statistics from the maps. Every change does it; call it only after
+    /// deserialising a profile that is part of another structure ([`Profile::from_json`] does it
+    /// for a profile of its own).
+    pub fn refresh(&mut self) {
         let pool = |it: &mut dyn Iterator<Item = &Welford>| {
             let (mut ss, mut df) = (0.0, 0.0);
             for w in it {

@@ -122,6 +122,22 @@ impl TimingSummary {
         CmuLayout::new(columns)?.summarize(timings)
     }
 
+    /// Summarises a free-text sequence of keystrokes (sorted by press time, or sorted here):
+    /// the hold time of every keystroke, and PPT, RRT and RPT of every pair of consecutive
+    /// keystrokes that no pause (over 2 s) separates ([`crate::features`]), in milliseconds.
+    ///
+    /// # Errors
+    /// [`SummaryError::EmptySeries`] without keystrokes or without a digraph.
+    pub fn from_keystrokes(keys: &[crate::keystroke::Keystroke]) -> Result<Self, SummaryError> {
+        let timings = crate::features::extract(keys);
+        let ms = |us: i64| us as f64 / 1000.0;
+        let ht: Vec<f64> = timings.holds.iter().map(|(_, us)| ms(*us)).collect();
+        let ppt: Vec<f64> = timings.digraphs.iter().map(|d| ms(d.ppt_us)).collect();
+        let rrt: Vec<f64> = timings.digraphs.iter().map(|d| ms(d.rrt_us)).collect();
+        let rpt: Vec<f64> = timings.digraphs.iter().map(|d| ms(d.rpt_us)).collect();
+        Self::from_intervals(&ht, &ppt, &rrt, &rpt)
+    }
+
     /// The eight values in the order of [`Self::NAMES`].
     pub fn to_array(&self) -> [f64; Self::LEN] {
         [
@@ -293,6 +309,23 @@ mod tests {
         assert_eq!(v[0], s.ht_mean);
         assert_eq!(v[5], s.rrt_std);
         assert_eq!(v[7], s.rpt_std);
+    }
+
+    #[test]
+    fn free_text_keystrokes_give_the_same_summary_as_their_cmu_row() {
+        use crate::keystroke::Keystroke;
+        let keys = [
+            Keystroke::at_ms(30, 0, 100),
+            Keystroke::at_ms(48, 300, 500),
+            Keystroke::at_ms(46, 500, 650),
+        ];
+        let s = TimingSummary::from_keystrokes(&keys).unwrap();
+        assert!(close(s.ht_mean, 150.0) && close(s.ppt_mean, 250.0), "{s:?}");
+        assert!(close(s.rrt_mean, 275.0) && close(s.rpt_std, 100.0), "{s:?}");
+        assert_eq!(
+            TimingSummary::from_keystrokes(&keys[..1]),
+            Err(SummaryError::EmptySeries("PPT"))
+        );
     }
 
     #[test]

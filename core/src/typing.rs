@@ -36,13 +36,20 @@ impl SpeedMeter {
         self.observe_press(event.time_us, event.key);
     }
 
-    /// Feeds one key press.
+    /// Feeds one key press; it counts as a character if it is a text key
+    /// ([`KeyCode::is_text_key`]).
     pub fn observe_press(&mut self, time_us: i64, key: KeyCode) {
+        self.observe_counted_press(time_us, key.is_text_key());
+    }
+
+    /// Feeds one key press whose caller decides whether it counts as a character (the HTTP API
+    /// counts every press but modifiers, because its clients number keys in several ways).
+    pub fn observe_counted_press(&mut self, time_us: i64, is_character: bool) {
         if let Some(last) = self.last_press_us {
             let gap = time_us - last;
             if (0..=PAUSE_US).contains(&gap) {
                 self.active_us += gap;
-                if key.is_text_key() {
+                if is_character {
                     self.characters += 1;
                 }
             }

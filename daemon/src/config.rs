@@ -53,6 +53,8 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// Continuous authentication in the daemon.
     pub monitor: MonitorSettings,
+    /// The HTTP API.
+    pub api: crate::api::config::ApiConfig,
 }
 
 impl Default for Config {
@@ -62,6 +64,7 @@ impl Default for Config {
             log_level: "info".into(),
             capture: CaptureConfig::default(),
             monitor: MonitorSettings::default(),
+            api: crate::api::config::ApiConfig::default(),
         }
     }
 }
@@ -318,7 +321,8 @@ impl Config {
             bail!("database = \"\": give a file path or leave the key out for the default");
         }
         self.capture.validate()?;
-        self.monitor.validate()
+        self.monitor.validate()?;
+        self.api.validate()
     }
 }
 

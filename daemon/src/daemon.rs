@@ -15,7 +15,6 @@
 //! The supervisor is a single-threaded tokio runtime that sleeps unless a signal, a control
 //! request, a source ending, the watchdog or the `auto` retry timer needs it.
 
-use std::future::IntoFuture;
 use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -26,10 +25,10 @@ use tikker_core::store::Store;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant as TokioInstant;
 
+use crate::api::{ApiOptions, DaemonApi};
 use crate::authenticator::{AuthStatus, Authenticator};
 use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
-use crate::control::router::router;
 use crate::metrics::{Counters, LatencyHistogram};
 use crate::pause::{PAUSE_SETTING, Pause, now_us};
 use crate::recorder::{Writer, WriterCommand, WriterSettings};
@@ -47,6 +46,8 @@ pub struct DaemonOptions {
     pub speed: f64,
     /// Continuous authentication.
     pub monitor: MonitorSettings,
+    /// The HTTP API (served on the control socket, and on TCP if configured).
+    pub api: ApiOptions,
 }
 
 /// The source named in the configuration.
@@ -119,6 +120,8 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
             input_dir: capture.input_dir.clone(),
         },
         retry: Duration::from_secs(capture.retry_s),
+        api: options.api.clone(),
+        database: database.to_path_buf(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -189,6 +192,8 @@ struct Supervisor {
     spec: SourceSpec,
     source_options: SourceOptions,
     retry: Duration,
+    api: ApiOptions,
+    database: std::path::PathBuf,
 }
 
 /// Why the daemon stops.
@@ -208,14 +213,7 @@ impl Supervisor {
         let mut writer_done = Some(writer_done);
         let listener = OwnerOnlyListener::bind(&runtime_dir.control_socket())?;
         let socket_path = listener.path().to_path_buf();
-        let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(
-            axum::serve(listener, router(self.state.clone()))
-                .with_graceful_shutdown(async {
-                    let _ = server_stopped.await;
-                })
-                .into_future(),
-        );
+        let api = DaemonApi::start(listener, &self.api, &self.database, self.state.clone()).await?;
         tracing::info!(socket = %socket_path.display(), "control socket ready");
         self.state.schedule_pause_end(pause);
 
@@ -245,8 +243,7 @@ impl Supervisor {
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the writer thread panicked"))),
             None => Ok(()),
         };
-        let _ = stop_server.send(());
-        let _ = server.await;
+        api.stop().await;
         let _ = std::fs::remove_file(&socket_path);
         match reason {
             StopReason::Failed(e) => Err(e),

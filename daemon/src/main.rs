@@ -1,11 +1,12 @@
 //! `tikker`: records key timings, keeps them in `tikker.db`, and tells its owner how they type.
 //!
 //! This binary is the OS edge and the process: the command line, logging, paths and
-//! configuration, and the capture daemon (sources, the recorder, the authentication monitor and its
-//! alerts, the control channel). The domain
+//! configuration, the capture daemon (sources, the recorder, the authentication monitor and its
+//! alerts, the control channel) and the local HTTP API. The domain
 //! lives in `tikker-core`.
 
 mod alert;
+mod api;
 mod authenticator;
 mod cli;
 mod config;

@@ -97,6 +97,37 @@ impl Store {
             .map_err(StoreError::sqlite("saving a model"))
     }
 
+    /// The row id of the newest model called `name` (a new save gives a larger one), without
+    /// reading the model: a cheap check of whether a loaded model is still the newest.
+    pub fn latest_model_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        self.connection()
+            .prepare_cached(
+                "SELECT id FROM models WHERE name = ?1 ORDER BY created_us DESC, id DESC LIMIT 1",
+            )
+            .and_then(|mut statement| statement.query_row([name], |row| row.get(0)).optional())
+            .map_err(StoreError::sqlite("reading a model"))
+    }
+
+    /// The model stored with row id `id` (see [`Store::latest_model_id`]), if it exists.
+    pub fn model_by_id(&self, id: i64) -> Result<Option<StoredModel>, StoreError> {
+        self.connection()
+            .query_row(
+                "SELECT name, created_us, trained_on, metrics, data FROM models WHERE id = ?1",
+                [id],
+                |row| {
+                    Ok(StoredModel {
+                        name: row.get(0)?,
+                        created_us: row.get(1)?,
+                        trained_on: row.get(2)?,
+                        metrics: row.get(3)?,
+                        data: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(StoreError::sqlite("reading a model"))
+    }
+
     /// The newest model called `name`, if any.
     pub fn latest_model(&self, name: &str) -> Result<Option<StoredModel>, StoreError> {
         self.connection()
@@ -154,5 +185,9 @@ mod tests {
             b"new"
         );
         assert_eq!(store.latest_model("identify-svm").unwrap(), None);
+        let id = store.latest_model_id("identify-rf").unwrap().unwrap();
+        assert_eq!(store.model_by_id(id).unwrap().unwrap().data, b"new");
+        assert_eq!(store.latest_model_id("identify-svm").unwrap(), None);
+        assert_eq!(store.model_by_id(id + 1).unwrap(), None);
     }
 }

@@ -18,6 +18,7 @@
 //! The file holds what a person typed (as key ids and timings), so the folder is created `0700`
 //! and the database and its `-wal`/`-shm` files `0600`; looser modes are tightened with a warning.
 
+mod baselines;
 mod derived;
 mod read;
 pub mod schema;
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
 pub use read::{EventFilter, SessionInfo};
 pub use verdicts::{StoredAlert, StoredScore};
@@ -149,6 +151,15 @@ impl Store {
             path: path.to_path_buf(),
             tail: None,
         })
+    }
+
+    /// Commits of this connection skip the fsync: with WAL the database stays sound through a
+    /// crash or power loss, but the last commits before a power loss may be lost. For writes that
+    /// can be made again (the HTTP API's baselines and trained models), never for key events.
+    pub fn relax_durability(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::sqlite("setting synchronous = NORMAL"))
     }
 
     /// The file this store is on.

@@ -17,7 +17,7 @@
 //! read id ranges of `key_events`, which is stored in id order, so no per-event index is needed.
 //! Together this keeps a raw event under 16 bytes on disk.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::StoreError;
 
@@ -110,6 +110,17 @@ const MIGRATIONS: &[&str] = &[
         value   TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: the HTTP API's baselines, one per `user_id` of its callers: a table of their own, so
+    // that no caller can ever read or change the owner's profiles.
+    r#"
+    CREATE TABLE api_baselines (
+        id          INTEGER PRIMARY KEY,
+        user_id     TEXT NOT NULL UNIQUE,
+        updated_us  INTEGER NOT NULL,
+        keystrokes  INTEGER NOT NULL,
+        data        TEXT NOT NULL           -- the serialised baseline (JSON)
+    );
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -131,9 +142,14 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StoreError> 
         });
     }
     for step in found..target.min(SCHEMA_VERSION) {
+        // IMMEDIATE takes the write lock first, so that of two processes opening the database
+        // at once (the daemon and `tikker serve`) one migrates and the other sees it done.
         let tx: Transaction<'_> = conn
-            .transaction()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::sqlite("starting a migration"))?;
+        if version(&tx)? > step {
+            continue;
+        }
         tx.execute_batch(MIGRATIONS[step as usize])
             .map_err(StoreError::sqlite("applying a schema migration"))?;
         tx.pragma_update(None, "user_version", step + 1)

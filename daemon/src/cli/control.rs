@@ -4,8 +4,8 @@
 use clap::Args;
 use hyper::Method;
 
+use crate::api::control::PauseRequest;
 use crate::control::client;
-use crate::control::router::PauseRequest;
 use crate::pause::parse_duration;
 use crate::runtime_dir::RuntimeDir;
 use crate::state::StatusReport;

@@ -18,6 +18,10 @@ pub struct DaemonArgs {
     /// inf = without waiting.
     #[arg(long, value_name = "N")]
     speed: Option<f64>,
+    /// The HTTP API's TCP address (IP:PORT); default: the configuration's api.listen
+    /// (127.0.0.1:8003).
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<std::net::SocketAddr>,
 }
 
 pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
@@ -33,6 +37,7 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
             source,
             speed: args.speed.unwrap_or(1.0),
             monitor: context.config.monitor.clone(),
+            api: crate::api::ApiOptions::from_config(&context.config.api, args.listen)?,
         },
     )
 }

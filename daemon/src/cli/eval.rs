@@ -84,7 +84,7 @@ struct ContinuousArgs {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum FreetextFormat {
+pub(super) enum FreetextFormat {
     /// A folder of Aalto participant files (or its users/ folder); units are sentences
     Aalto,
     /// An events-csv file; participants are users, units are sessions
@@ -343,7 +343,7 @@ fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
 
 /// The participants of a data set: Aalto files (units are sentences) or an events-csv file
 /// (units are sessions).
-fn load_participants(
+pub(super) fn load_participants(
     path: &std::path::Path,
     format: FreetextFormat,
     threads: usize,

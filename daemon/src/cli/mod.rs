@@ -7,9 +7,12 @@ mod eval;
 mod export;
 mod import;
 mod profile;
+mod serve;
 mod service;
 mod show_config;
 mod stats;
+mod token;
+mod train;
 
 use std::path::PathBuf;
 
@@ -57,6 +60,12 @@ enum Command {
     Profile(profile::ProfileArgs),
     /// The systemd user unit: install (and enable), uninstall, status.
     Service(service::ServiceArgs),
+    /// Serve the HTTP API without capturing, on the same database.
+    Serve(serve::ServeArgs),
+    /// Print the HTTP API's bearer token (made at the first start).
+    Token,
+    /// Train models on a data set and store them (predict-user: `train identify`).
+    Train(train::TrainArgs),
 }
 
 /// What every command knows once set up.
@@ -148,6 +157,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => control::status(args),
         Command::Profile(args) => profile::run(&context, args),
         Command::Service(args) => service::run(args),
+        Command::Serve(args) => serve::run(&context, args),
+        Command::Token => token::run(),
+        Command::Train(args) => train::run(&context, args),
     }
 }
 

@@ -3,11 +3,10 @@
 //! The socket is `$XDG_RUNTIME_DIR/tikker/control.sock`, mode `0600` in a `0700` folder of the
 //! user; a stale socket left by a crashed daemon is removed (the daemon lock proves no other
 //! daemon serves it), and every connection's peer credentials are checked so that only the
-//! user's own processes are answered. The routes are in [`router`]; `tikker pause`, `resume` and
-//! `status` talk to them with [`client`].
+//! user's own processes are answered. It serves the whole HTTP API ([`crate::api`]), trusted;
+//! `tikker pause`, `resume` and `status` talk to it with [`client`].
 
 pub mod client;
-pub mod router;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

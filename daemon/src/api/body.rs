@@ -1,0 +1,319 @@
+//! Errors and request bodies: every error is JSON and names what is wrong.
+//!
+//! - A body that is not JSON (or not `Content-Type: application/json`) is refused with 400
+//!   (415 for the content type); one over the size limit with 413.
+//! - A body that is JSON but does not fit the request (a missing field, a wrong type, an unknown
+//!   `event_type`) gets 422 and the path of the field (`events[3].event_type`); the checks of
+//!   [`tikker_core::analytics::input`] answer 422 the same way.
+//! - The predict-user routes answer every error with 400 and the original service's shape
+//!   `{"statuscode": 400, "status": "error", "message": "..."}`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tikker_core::analytics::input::InputError;
+use utoipa::ToSchema;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    field: Option<String>,
+    predict_user: bool,
+}
+
+/// The JSON of an error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// The field at fault, as a path into the request (`events[3].timestamp`), if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// The JSON of a predict-user error (the original service's shape).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PredictUserErrorBody {
+    /// Always 400.
+    pub statuscode: u16,
+    /// Always `error`.
+    pub status: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a status and a message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            field: None,
+            predict_user: false,
+        }
+    }
+
+    /// A 422 about one field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.into()),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+        }
+    }
+
+    /// The same error, naming `field`.
+    pub fn with_field(self, field: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.into()),
+            ..self
+        }
+    }
+
+    /// The same error in the predict-user shape (always 400).
+    pub fn for_predict_user(self) -> ApiError {
+        ApiError {
+            predict_user: true,
+            ..self
+        }
+    }
+
+    /// A failure of tikker itself (the database, a damaged stored model): 500, logged.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %error, "the HTTP API failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> ApiError {
+        let message = format!("{}: {}", e.field, e.message);
+        ApiError::field(e.field, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.predict_user {
+            let message = match &self.field {
+                Some(field) if !self.message.contains(field.as_str()) => {
+                    format!("{field}: {}", self.message)
+                }
+                _ => self.message,
+            };
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(PredictUserErrorBody {
+                    statuscode: 400,
+                    status: "error".into(),
+                    message,
+                }),
+            )
+                .into_response();
+        }
+        (
+            self.status,
+            axum::Json(ErrorBody {
+                error: self.message,
+                field: self.field,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, `application/*+json`, with
+/// any parameters).
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| {
+            v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+        })
+}
+
+/// Reads a request's JSON body as `T`, with errors that name the field.
+pub async fn read_json<T: DeserializeOwned, S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<T, ApiError> {
+    if !is_json(&request) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON, sent with `Content-Type: application/json`",
+        ));
+    }
+    let bytes = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the body is larger than the API accepts (8 MiB)",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, rejection.body_text())
+            }
+        })?;
+    parse_json(&bytes)
+}
+
+/// Parses a JSON object as `T`, with errors that name the field. (serde would also read a
+/// struct from an array of its fields; the API's bodies are objects only.)
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "the body must be a JSON object",
+            ));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed JSON: expected an object",
+            ));
+        }
+    }
+    // The fast path: plain serde_json. Only a body that fails is read again, with the path
+    // tracking that names the field (it costs about as much as the parse itself).
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    use serde_json::error::Category;
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::new(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}"))
+        }
+        Category::Data => {
+            let message = inner.to_string();
+            // serde names a missing field in its message, at the path of its parent (an
+            // unknown field's path is its own).
+            let named = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let field = match named {
+                Some(name) if path == "." => name.to_owned(),
+                Some(name) => format!("{path}.{name}"),
+                None => path,
+            };
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            ApiError::field(field.clone(), format!("{field}: {message}"))
+        }
+    }
+}
+
+/// A JSON body of the analytics routes.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_json(request, state).await.map(ApiJson)
+    }
+}
+
+/// A JSON body of the predict-user routes: errors in the original service's shape.
+#[derive(Debug)]
+pub struct PredictUserJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PredictUserJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        read_json(request, state)
+            .await
+            .map(PredictUserJson)
+            .map_err(ApiError::for_predict_user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        timestamp: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        events: Vec<Inner>,
+        user_id: String,
+    }
+
+    fn error_of(json: &str) -> ApiError {
+        parse_json::<Outer>(json.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = error_of(r#"{"events": [{"timestamp": 1}, {}], "user_id": "a"}"#);
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("events[1].timestamp"));
+        let e = error_of(r#"{"events": []}"#);
+        assert_eq!(e.field.as_deref(), Some("user_id"));
+        let e = error_of(r#"{"events": [{"timestamp": "x"}], "user_id": "a"}"#);
+        assert_eq!(e.field.as_deref(), Some("events[0].timestamp"));
+        assert!(!e.message.contains("line"), "{}", e.message);
+        let e = error_of(r#"{"events": [], "user_id": "a", "extra": 1}"#);
+        assert_eq!(e.field.as_deref(), Some("extra"));
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        for not_an_object in ["[[], \"alice\"]", "null", "3", "\"x\""] {
+            let e = error_of(not_an_object);
+            assert_eq!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{not_an_object}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        for bad in [
+            "{",
+            "{\"events\": [NaN]}",
+            "",
+            "{\"events\": [], \"user_id\": \"a\"} {}",
+            "{\"events\": [,]}",
+            "<xml/>",
+        ] {
+            assert_eq!(error_of(bad).status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+}

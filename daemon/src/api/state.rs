@@ -1,0 +1,260 @@
+//! What every handler shares: the store, the daemon (when the API runs inside it), the limits,
+//! the time zone, and caches of compiled baselines and loaded models.
+//!
+//! The caches hold what is costly to rebuild on every request (a baseline's verifier, a decoded
+//! model). An entry checked against the database (a cheap version query) less than
+//! [`FRESH_FOR`] ago is used as it is, on the runtime's thread: no blocking call at all. Older,
+//! it is checked again first, so that a baseline or model saved by another process (`tikker
+//! serve` beside `tikker daemon`, or `tikker train`) is picked up within a second; what this
+//! process saves is in its caches at once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use tikker_core::analytics::authenticity::Checker;
+use tikker_core::analytics::baseline::Baseline;
+use tikker_core::analytics::input::MAX_EVENTS;
+use tikker_core::analytics::metrics::TypingMetrics;
+use tikker_core::identify::IdentifyModel;
+use tikker_core::store::StoredBaseline;
+
+use super::body::ApiError;
+use super::store::ApiStore;
+use crate::state::DaemonState;
+
+/// The largest body accepted: 8 MiB.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Baselines kept compiled in memory (beyond, the cache starts again).
+const CACHED_BASELINES: usize = 1024;
+/// How long a cache entry is used without asking the database whether it is still the newest.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// Request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest body, bytes (beyond: 413).
+    pub max_body_bytes: usize,
+    /// The most events in one request (beyond: 413).
+    pub max_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: MAX_BODY_BYTES,
+            max_events: MAX_EVENTS,
+        }
+    }
+}
+
+/// A baseline ready for checks.
+#[derive(Debug)]
+pub struct LoadedBaseline {
+    /// Its version (when it was built, µs).
+    pub version: i64,
+    /// Its speed and rhythm.
+    pub metrics: TypingMetrics,
+    /// Its verifier and calibration.
+    pub checker: Checker,
+}
+
+/// The handlers' shared state.
+#[derive(Debug)]
+pub struct ApiState {
+    /// The database.
+    pub store: ApiStore,
+    /// The daemon, when the API runs inside `tikker daemon`.
+    pub daemon: Option<Arc<DaemonState>>,
+    /// Request limits.
+    pub limits: Limits,
+    /// The time zone of days and hours.
+    pub tz: jiff::tz::TimeZone,
+    baselines: Mutex<HashMap<String, (Instant, Arc<LoadedBaseline>)>>,
+    last_version: AtomicI64,
+    models: Mutex<HashMap<String, CachedModel>>,
+}
+
+/// A decoded model: when it was last checked, its row id, the model.
+type CachedModel = (Instant, i64, Arc<IdentifyModel>);
+
+impl ApiState {
+    /// The state of an API on `store`.
+    pub fn new(store: ApiStore, daemon: Option<Arc<DaemonState>>, limits: Limits) -> ApiState {
+        ApiState {
+            store,
+            daemon,
+            limits,
+            tz: jiff::tz::TimeZone::system(),
+            baselines: Mutex::new(HashMap::new()),
+            last_version: AtomicI64::new(i64::MIN),
+            models: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Caches a baseline just built (or read) under its version.
+    pub fn remember_baseline(
+        &self,
+        user_id: &str,
+        version: i64,
+        baseline: &Baseline,
+    ) -> Arc<LoadedBaseline> {
+        let loaded = Arc::new(LoadedBaseline {
+            version,
+            metrics: baseline.metrics(),
+            checker: Checker::new(baseline),
+        });
+        if let Ok(mut cache) = self.baselines.lock() {
+            if cache.len() >= CACHED_BASELINES {
+                cache.clear();
+            }
+            cache.insert(user_id.to_owned(), (Instant::now(), loaded.clone()));
+        }
+        loaded
+    }
+
+    /// The cached baseline of `user_id` if it was checked less than [`FRESH_FOR`] ago (no
+    /// blocking call).
+    pub fn fresh_baseline(&self, user_id: &str) -> Option<Arc<LoadedBaseline>> {
+        let cache = self.baselines.lock().ok()?;
+        let (checked, loaded) = cache.get(user_id)?;
+        (checked.elapsed() < FRESH_FOR).then(|| loaded.clone())
+    }
+
+    /// The cached model `name` if it was checked less than [`FRESH_FOR`] ago (no blocking
+    /// call).
+    pub fn fresh_model(&self, name: &str) -> Option<Arc<IdentifyModel>> {
+        let cache = self.models.lock().ok()?;
+        let (checked, _, model) = cache.get(name)?;
+        (checked.elapsed() < FRESH_FOR).then(|| model.clone())
+    }
+
+    /// The stored baseline of `user_id`, if any (blocking: call it on a blocking thread).
+    pub fn baseline(&self, user_id: &str) -> Result<Option<Arc<LoadedBaseline>>, ApiError> {
+        let Some(version) = self
+            .store
+            .read(|store| store.api_baseline_version(user_id))
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?
+        else {
+            return Ok(None);
+        };
+        // Ours may be newer than the database's while it waits to be written.
+        if let Ok(mut cache) = self.baselines.lock()
+            && let Some((checked, cached)) = cache.get_mut(user_id)
+            && cached.version >= version
+        {
+            *checked = Instant::now();
+            return Ok(Some(cached.clone()));
+        }
+        let Some(stored) = self
+            .store
+            .read(|store| store.api_baseline(user_id))
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?
+        else {
+            return Ok(None);
+        };
+        let baseline = Baseline::from_json(&stored.data).map_err(ApiError::internal)?;
+        Ok(Some(self.remember_baseline(
+            user_id,
+            stored.updated_us,
+            &baseline,
+        )))
+    }
+
+    /// Builds the baseline of `events` for `user_id`, uses it from now on, and has it saved
+    /// behind the answer ([`ApiStore::write_behind`]). Costly: call it on a blocking thread.
+    pub fn store_baseline(
+        &self,
+        user_id: &str,
+        events: &[tikker_core::KeyEvent],
+    ) -> Result<Arc<LoadedBaseline>, ApiError> {
+        let now = jiff::Timestamp::now().as_microsecond();
+        // A baseline's version is the time it was built, growing even within one microsecond.
+        let version = self
+            .last_version
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+                Some(now.max(last.saturating_add(1)))
+            })
+            .map_or(now, |last| now.max(last.saturating_add(1)));
+        let baseline = Baseline::build(events, version);
+        let loaded = self.remember_baseline(user_id, version, &baseline);
+        let user_id = user_id.to_owned();
+        self.store.write_behind(move |store| {
+            let saved = baseline
+                .to_json()
+                .map_err(|e| e.to_string())
+                .and_then(|data| {
+                    store
+                        .save_api_baseline(&StoredBaseline {
+                            user_id: user_id.clone(),
+                            updated_us: version,
+                            keystrokes: i64::try_from(baseline.keystrokes).unwrap_or(i64::MAX),
+                            data,
+                        })
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = saved {
+                tracing::error!(error = %e, "a baseline of the HTTP API could not be saved");
+            }
+        });
+        Ok(loaded)
+    }
+
+    /// The newest stored model called `name`, decoded (blocking).
+    pub fn model(&self, name: &str) -> Result<Option<Arc<IdentifyModel>>, ApiError> {
+        let Some(id) = self
+            .store
+            .read(|store| store.latest_model_id(name))
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?
+        else {
+            return Ok(None);
+        };
+        if let Ok(mut cache) = self.models.lock()
+            && let Some((checked, cached_id, model)) = cache.get_mut(name)
+            && *cached_id == id
+        {
+            *checked = Instant::now();
+            return Ok(Some(model.clone()));
+        }
+        let Some(stored) = self
+            .store
+            .read(|store| store.model_by_id(id))
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?
+        else {
+            return Ok(None);
+        };
+        let model = Arc::new(IdentifyModel::from_bytes(&stored.data).map_err(|e| {
+            ApiError::internal(format!("the stored model {name:?} cannot be read: {e}"))
+        })?);
+        if let Ok(mut cache) = self.models.lock() {
+            cache.insert(name.to_owned(), (Instant::now(), id, model.clone()));
+        }
+        Ok(Some(model))
+    }
+
+    /// The daemon, or the error of an API without one (`tikker serve`).
+    pub fn daemon(&self) -> Result<&Arc<DaemonState>, ApiError> {
+        self.daemon.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "nothing is captured in this process (`tikker serve` is the API without \
+                 capture): pause, resume and status are answered by `tikker daemon`",
+            )
+        })
+    }
+}
+
+/// Runs blocking work (the database, a model) on tokio's blocking threads.
+pub async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("a worker thread failed: {e}")))?
+}

@@ -1,0 +1,433 @@
+//! The HTTP API through the real binary and real sockets: `tikker serve` over TCP, `tikker
+//! daemon` over its control socket and TCP, with and without the token; `tikker token`;
+//! `tikker train identify` and the predict-user routes with the models it stores.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TestHome, shared_data, typing};
+use rustix::process::{Pid, Signal, kill_process};
+use serde_json::{Value, json};
+
+/// One HTTP/1.1 exchange on `stream` (`Connection: close`): the status and the JSON answer.
+fn exchange(
+    mut stream: impl Read + Write,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Value) {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        request.push_str("Host: 127.0.0.1\r\n");
+    }
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty()
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    // A server may answer (413) before reading a large body and close: that is its answer.
+    let _ = stream.write_all(body.as_bytes());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
+        .parse()
+        .unwrap();
+    let json = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::String(b.to_owned())))
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+fn tcp(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Value) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    exchange(stream, method, path, headers, body)
+}
+
+fn unix(socket: &Path, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    let stream = UnixStream::connect(socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    exchange(stream, method, path, &[("Host", "tikker")], body)
+}
+
+/// A `tikker serve`, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(pid) = Pid::from_raw(self.child.id() as i32) {
+            let _ = kill_process(pid, Signal::TERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for `HTTP API listening address=IP:PORT` in a log and returns the port.
+fn wait_for_port(log: impl Fn() -> String, mut exited: impl FnMut() -> bool) -> u16 {
+    let start = Instant::now();
+    loop {
+        let text = log();
+        if let Some(line) = text.lines().find(|l| l.contains("HTTP API listening")) {
+            let address = line
+                .split("address=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            return address.rsplit(':').next().unwrap().parse().unwrap();
+        }
+        assert!(!exited(), "the process exited:\n{text}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no API in 30 s:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn serve(home: &TestHome, args: &[&str]) -> Server {
+    let log = home
+        .path()
+        .join(format!("serve-{}.log", std::process::id()));
+    let mut child: Child = home
+        .tikker()
+        .arg("--db")
+        .arg(home.db())
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let port = wait_for_port(
+        || std::fs::read_to_string(&log).unwrap_or_default(),
+        || child.try_wait().unwrap().is_some(),
+    );
+    Server { child, port }
+}
+
+fn token(home: &TestHome) -> String {
+    let out = home.run(&["token"]);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn alice_example() -> String {
+    json!({
+        "events": [
+            {"timestamp": 0, "key_code": 65, "event_type": "press"},
+            {"timestamp": 95, "key_code": 66, "event_type": "press"},
+            {"timestamp": 190, "key_code": 67, "event_type": "press"}
+        ],
+        "user_id": "alice"
+    })
+    .to_string()
+}
+
+fn predict_user_body(model: &str) -> String {
+    json!({"Model": model, "HT": {"Mean": 48.43, "STD": 23.34}, "PPT": {"Mean": 120.43, "STD": 37.41}, "RRT": {"Mean": 124.43, "STD": 45.34}, "RPT": {"Mean": 132.56, "STD": 47.12}}).to_string()
+}
+
+#[test]
+fn tikker_serve_over_tcp_with_and_without_the_token() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let (status, health) = tcp(port, "GET", "/health", &[], None);
+    assert_eq!((status, &health["status"]), (200, &json!("healthy")));
+    let (status, patterns) = tcp(
+        port,
+        "POST",
+        "/patterns/detect",
+        &[],
+        Some(&alice_example()),
+    );
+    assert_eq!(status, 200, "{patterns}");
+    assert_eq!(patterns[0]["name"], "fast_typist");
+
+    // The token: made at the first start, private, printed by `tikker token`.
+    let token_file = home.path().join("config/tikker/api-token");
+    let mode = std::fs::metadata(&token_file).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    let token = token(&home);
+    assert_eq!(token, std::fs::read_to_string(&token_file).unwrap().trim());
+    let bearer = format!("Bearer {token}");
+    let body = r#"{"date_range_days": 7}"#;
+    let (status, answer) = tcp(port, "POST", "/temporal/analyze", &[], Some(body));
+    assert_eq!(status, 401, "{answer}");
+    let (status, _) = tcp(
+        port,
+        "POST",
+        "/temporal/analyze",
+        &[("Authorization", "Bearer nope")],
+        Some(body),
+    );
+    assert_eq!(status, 401);
+    let (status, answer) = tcp(
+        port,
+        "POST",
+        "/temporal/analyze",
+        &[("Authorization", &bearer)],
+        Some(body),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["analysis"].as_array().unwrap().len(), 7);
+    let (status, answer) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!((status, &answer["events"]), (200, &json!(0)));
+    // Without capture, the daemon's own routes say so.
+    let (status, _) = tcp(port, "GET", "/status", &[("Authorization", &bearer)], None);
+    assert_eq!(status, 409);
+
+    // DNS rebinding, oversized bodies, and the description.
+    let (status, _) = tcp(port, "GET", "/health", &[("Host", "evil.example")], None);
+    assert_eq!(status, 403);
+    let huge = format!(
+        r#"{{"events": [], "user_id": "a", "pad": "{}"}}"#,
+        "x".repeat(9 << 20)
+    );
+    let (status, _) = tcp(port, "POST", "/patterns/detect", &[], Some(&huge));
+    assert_eq!(status, 413);
+    let (status, openapi) = tcp(port, "GET", "/openapi.json", &[], None);
+    assert_eq!(status, 200);
+    assert!(openapi["paths"]["/predict_user"].is_object());
+    drop(server);
+}
+
+#[test]
+fn the_daemon_serves_the_api_on_its_socket_and_on_tcp() {
+    let home = TestHome::new();
+    let no_keyboards = home.path().join("input");
+    std::fs::create_dir(&no_keyboards).unwrap();
+    let config = home.path().join("config/tikker/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!("[capture]\ninput_dir = \"{}\"\n", no_keyboards.display()),
+    )
+    .unwrap();
+    let mut daemon = home.start_daemon(&["--listen", "127.0.0.1:0"], &[]);
+    home.wait_for_state(&mut daemon, "waiting");
+    let port = wait_for_port(|| daemon.log(), || false);
+    let socket = home.runtime_dir().join("tikker/control.sock");
+
+    // The Unix socket is trusted: every route, no token.
+    let (status, report) = unix(&socket, "GET", "/status", None);
+    assert_eq!((status, &report["state"]), (200, &json!("waiting")));
+    let (status, _) = unix(
+        &socket,
+        "POST",
+        "/temporal/analyze",
+        Some(r#"{"date_range_days": 2}"#),
+    );
+    assert_eq!(status, 200);
+    let (status, patterns) = unix(&socket, "POST", "/patterns/detect", Some(&alice_example()));
+    assert_eq!(status, 200, "{patterns}");
+
+    // TCP needs the token for the daemon's routes.
+    let (status, _) = tcp(port, "GET", "/status", &[], None);
+    assert_eq!(status, 401);
+    let bearer = format!("Bearer {}", token(&home));
+    let auth = [("Authorization", bearer.as_str())];
+    let (status, report) = tcp(port, "POST", "/pause", &auth, Some(r#"{"duration_s": 60}"#));
+    assert_eq!((status, &report["paused"]), (200, &json!(true)), "{report}");
+    assert_eq!(home.status().unwrap()["paused"], true);
+    let (status, report) = tcp(port, "POST", "/resume", &auth, None);
+    assert_eq!((status, &report["paused"]), (200, &json!(false)));
+    let (status, report) = tcp(port, "GET", "/status", &auth, None);
+    assert_eq!((status, &report["state"]), (200, &json!("waiting")));
+    // The tray's empty-body pause still works on the socket.
+    let (status, report) = unix(&socket, "POST", "/pause", None);
+    assert_eq!((status, &report["paused_until"]), (200, &Value::Null));
+    assert!(home.run(&["resume"]).status.success());
+    assert!(daemon.terminate().success(), "{}", daemon.log());
+}
+
+#[test]
+fn a_non_loopback_address_needs_the_switch_and_then_the_token_everywhere() {
+    let home = TestHome::new();
+    let out = home.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("allow_remote"), "{message}");
+
+    let config = home.path().join("config/tikker/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[api]\nallow_remote = true\n").unwrap();
+    let server = serve(&home, &["--listen", "0.0.0.0:0"]);
+    let (status, _) = tcp(
+        server.port,
+        "GET",
+        "/health",
+        &[("Host", "tikker.lan")],
+        None,
+    );
+    assert_eq!(status, 401);
+    let bearer = format!("Bearer {}", token(&home));
+    let (status, _) = tcp(
+        server.port,
+        "GET",
+        "/health",
+        &[("Host", "tikker.lan"), ("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn predict_user_with_models_trained_on_the_cmu_benchmark() {
+    let home = TestHome::new();
+    let cmu = shared_data().join("cmu/DSL-StrongPasswordData.csv");
+    let out = home.run(&[
+        "train",
+        "identify",
+        cmu.to_str().unwrap(),
+        "--format",
+        "cmu",
+        "--users",
+        "5",
+        "--quick",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let report = String::from_utf8_lossy(&out.stdout);
+    for name in ["identify-rf", "identify-svm", "identify-xgboost"] {
+        assert!(report.contains(name), "{report}");
+    }
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let subjects = ["s002", "s003", "s004", "s005", "s007"];
+    for model in ["RF", "SVM", "XGBoost"] {
+        for path in ["/predict_user", "/"] {
+            let (status, answer) = tcp(
+                server.port,
+                "POST",
+                path,
+                &[],
+                Some(&predict_user_body(model)),
+            );
+            assert_eq!(status, 200, "{model} {path}: {answer}");
+            assert_eq!(answer["statuscode"], 200);
+            assert_eq!(answer["status"], "success");
+            let user = answer["predicted user"].as_str().unwrap();
+            assert!(subjects.contains(&user), "{model}: {user}");
+        }
+    }
+    let (status, answer) = tcp(
+        server.port,
+        "POST",
+        "/predict_user",
+        &[],
+        Some(&predict_user_body("LSTM")),
+    );
+    assert_eq!((status, &answer["statuscode"]), (400, &json!(400)));
+}
+
+#[test]
+fn train_identify_reads_events_csv() {
+    let home = TestHome::new();
+    let path = home.path().join("typing.csv");
+    let mut csv = String::from("user,session,timestamp_ms,key,event\n");
+    for (u, (user, step_us)) in [("ann", 150_000i64), ("ben", 260_000), ("cay", 400_000)]
+        .iter()
+        .enumerate()
+    {
+        for session in 0..4 {
+            let start = 1_700_000_000_000_000 + (u as i64 * 10 + session) * 3_600_000_000;
+            for event in typing(start, 60, *step_us) {
+                csv.push_str(&format!(
+                    "{user},s{session},{}.{:03},{},{}\n",
+                    event.time_us / 1000,
+                    event.time_us % 1000,
+                    event.key.0,
+                    event.action
+                ));
+            }
+        }
+    }
+    std::fs::write(&path, csv).unwrap();
+    let out = home.run(&[
+        "train",
+        "identify",
+        path.to_str().unwrap(),
+        "--format",
+        "events-csv",
+        "--quick",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.as_array().unwrap().len(), 3);
+    assert_eq!(report[0]["users"], 3);
+    assert_eq!(report[0]["test_rows"], 3);
+
+    let too_few = home.path().join("one.csv");
+    std::fs::write(
+        &too_few,
+        "user,session,timestamp_ms,key,event\nann,s1,0,a,press\nann,s1,50,a,release\n",
+    )
+    .unwrap();
+    let out = home.run(&[
+        "train",
+        "identify",
+        too_few.to_str().unwrap(),
+        "--format",
+        "events-csv",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at least two users"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn tikker_token_makes_the_token_once() {
+    let home = TestHome::new();
+    let first = token(&home);
+    assert_eq!(first.len(), 64);
+    assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(token(&home), first);
+}
