@@ -168,6 +168,38 @@ async fn the_documented_patterns_example() {
 }
 
 #[tokio::test]
+async fn the_documented_pattern_request_and_response_shape() {
+    // The request of the original documentation's pattern-detection section, verbatim.
+    let body = r#"{
+  "events": [
+    {"timestamp": 0, "key_code": 65, "event_type": "press"},
+    {"timestamp": 100, "key_code": 66, "event_type": "press"}
+  ],
+  "user_id": "user123"
+}"#;
+    let f = fixture();
+    let (status, answer) = call(
+        &f.api.tcp_router(),
+        "POST",
+        "/patterns/detect",
+        &[],
+        Some(body.to_owned()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    // Its documented answer is one `fast_typist` with `avg_wpm` among the features: one
+    // interval of 100 ms is 120 WPM, and too little for a rhythm.
+    assert_eq!(names(&answer), ["fast_typist"]);
+    assert_eq!(answer[0]["features"]["avg_wpm"], 120.0);
+    assert!(
+        answer[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("faster")
+    );
+}
+
+#[tokio::test]
 async fn the_documented_profile_anomaly_authenticity_sequence() {
     let f = fixture();
     let router = f.api.tcp_router();
