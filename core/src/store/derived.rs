@@ -37,6 +37,20 @@ pub struct StoredModel {
     pub data: Vec<u8>,
 }
 
+/// The columns [`model_from_row`] reads, in its order.
+const MODEL_COLUMNS: &str = "name, created_us, trained_on, metrics, data";
+
+/// A [`StoredModel`] from a row of [`MODEL_COLUMNS`].
+fn model_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredModel> {
+    Ok(StoredModel {
+        name: row.get(0)?,
+        created_us: row.get(1)?,
+        trained_on: row.get(2)?,
+        metrics: row.get(3)?,
+        data: row.get(4)?,
+    })
+}
+
 impl Store {
     /// Saves a new version of `user`'s profile and returns its version number.
     pub fn save_profile(
@@ -112,17 +126,9 @@ impl Store {
     pub fn model_by_id(&self, id: i64) -> Result<Option<StoredModel>, StoreError> {
         self.connection()
             .query_row(
-                "SELECT name, created_us, trained_on, metrics, data FROM models WHERE id = ?1",
+                &format!("SELECT {MODEL_COLUMNS} FROM models WHERE id = ?1"),
                 [id],
-                |row| {
-                    Ok(StoredModel {
-                        name: row.get(0)?,
-                        created_us: row.get(1)?,
-                        trained_on: row.get(2)?,
-                        metrics: row.get(3)?,
-                        data: row.get(4)?,
-                    })
-                },
+                model_from_row,
             )
             .optional()
             .map_err(StoreError::sqlite("reading a model"))
@@ -132,18 +138,12 @@ impl Store {
     pub fn latest_model(&self, name: &str) -> Result<Option<StoredModel>, StoreError> {
         self.connection()
             .query_row(
-                "SELECT name, created_us, trained_on, metrics, data FROM models
-                 WHERE name = ?1 ORDER BY created_us DESC, id DESC LIMIT 1",
+                &format!(
+                    "SELECT {MODEL_COLUMNS} FROM models
+                     WHERE name = ?1 ORDER BY created_us DESC, id DESC LIMIT 1"
+                ),
                 [name],
-                |row| {
-                    Ok(StoredModel {
-                        name: row.get(0)?,
-                        created_us: row.get(1)?,
-                        trained_on: row.get(2)?,
-                        metrics: row.get(3)?,
-                        data: row.get(4)?,
-                    })
-                },
+                model_from_row,
             )
             .optional()
             .map_err(StoreError::sqlite("reading a model"))

@@ -17,7 +17,7 @@ use tikker_core::store::StoredModel;
 use tikker_core::verify::calibration::Verdict;
 use utoipa::IntoParams;
 
-use super::body::{ApiError, ApiJson, ErrorBody};
+use super::body::{ApiError, ApiJson, ErrorBody, EventsBodyErrors};
 use super::state::{ApiState, LoadedBaseline, blocking};
 use super::wire::{
     AnomalyOut, AnomalyType, AuthenticityOut, BehaviorCategoryOut, BehaviorFeaturesOut,
@@ -72,10 +72,7 @@ pub async fn health() -> Json<HealthOut> {
 #[utoipa::path(post, path = "/patterns/detect", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The patterns found (possibly none)", body = Vec<PatternOut>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Over 8 MiB or 200,000 events", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A field is missing or wrong (named)", body = ErrorBody)))]
+        EventsBodyErrors))]
 pub async fn detect_patterns(
     State(state): State<Arc<ApiState>>,
     ApiJson(request): ApiJson<EventsRequest>,
@@ -91,10 +88,7 @@ pub async fn detect_patterns(
 #[utoipa::path(post, path = "/profile/build", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The profile; the baseline is stored", body = ProfileOut),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Over 8 MiB or 200,000 events", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A field is missing or wrong (named)", body = ErrorBody)))]
+        EventsBodyErrors))]
 pub async fn build_profile(
     State(state): State<Arc<ApiState>>,
     ApiJson(request): ApiJson<EventsRequest>,
@@ -124,10 +118,7 @@ pub async fn build_profile(
 #[utoipa::path(post, path = "/anomalies/detect", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The anomalies (possibly none)", body = Vec<AnomalyOut>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Over 8 MiB or 200,000 events", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A field is missing or wrong (named)", body = ErrorBody)))]
+        EventsBodyErrors))]
 pub async fn detect_anomalies(
     State(state): State<Arc<ApiState>>,
     ApiJson(request): ApiJson<EventsRequest>,
@@ -190,10 +181,7 @@ fn verdict_out(verdict: Verdict) -> VerdictOut {
 #[utoipa::path(post, path = "/authenticity/check", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The score, its confidence, the verdict and why", body = AuthenticityOut),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Over 8 MiB or 200,000 events", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
-        (status = 422, description = "A field is missing or wrong (named)", body = ErrorBody)))]
+        EventsBodyErrors))]
 pub async fn check_authenticity(
     State(state): State<Arc<ApiState>>,
     ApiJson(request): ApiJson<EventsRequest>,
@@ -377,10 +365,8 @@ pub async fn train_model(
 #[utoipa::path(post, path = "/behavior/predict", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The predicted category", body = BehaviorOut),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        EventsBodyErrors,
         (status = 409, description = "No model is trained yet", body = ErrorBody),
-        (status = 413, description = "Over 8 MiB or 200,000 events", body = ErrorBody),
-        (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "A field is wrong, or too little typing", body = ErrorBody)))]
 pub async fn predict_behavior(
     State(state): State<Arc<ApiState>>,

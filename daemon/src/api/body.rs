@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tikker_core::analytics::input::InputError;
 use utoipa::ToSchema;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
 /// An error answer.
 #[derive(Debug)]
@@ -34,6 +35,33 @@ pub struct ErrorBody {
     /// The field at fault, as a path into the request (`events[3].timestamp`), if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// The error answers of every route whose body is a list of events (400, 413, 415 and 422, each
+/// an [`ErrorBody`]), named once for the `responses(…)` of those routes' descriptions.
+pub struct EventsBodyErrors;
+
+impl utoipa::IntoResponses for EventsBodyErrors {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        [
+            ("400", "Malformed JSON"),
+            ("413", "Over 8 MiB or 200,000 events"),
+            ("415", "Not JSON"),
+            ("422", "A field is missing or wrong (named)"),
+        ]
+        .into_iter()
+        .map(|(status, description)| {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build();
+            let response = ResponseBuilder::new()
+                .description(description)
+                .content("application/json", content)
+                .build();
+            (status.to_owned(), RefOr::T(response))
+        })
+        .collect()
+    }
 }
 
 /// The JSON of a predict-user error (the original service's shape).
