@@ -37,6 +37,7 @@ use tikker_core::store::{EventFilter, SessionId, Store, StoredAlert, StoredScore
 use tikker_core::verify::calibration::Verdict;
 
 use crate::alert::{AlertNotice, AlertSettings};
+use crate::clock::{now_us, rfc3339};
 use crate::config::MonitorSettings;
 
 /// Committed batches waiting for the monitor; beyond, batches are skipped (and counted) rather
@@ -168,8 +169,8 @@ pub struct Authenticator {
     seen_version: Option<i64>,
     last_save: Instant,
     last_reload_check: Instant,
-    /// The local day `events_today` counts, as (year, month, day).
-    today: (i16, i8, i8),
+    /// The local day `events_today` counts.
+    today: jiff::civil::Date,
     alert_threads: Vec<JoinHandle<()>>,
 }
 
@@ -204,7 +205,6 @@ impl Authenticator {
                 database.display()
             )
         })?;
-        let today = local_today();
         let mut authenticator = Authenticator {
             store,
             owner: owner.to_owned(),
@@ -217,7 +217,7 @@ impl Authenticator {
             seen_version: None,
             last_save: Instant::now(),
             last_reload_check: Instant::now(),
-            today: (today.year(), today.month(), today.day()),
+            today: local_today(),
             alert_threads: Vec::new(),
         };
         let events_today = authenticator.count_events_today()?;
@@ -325,7 +325,6 @@ impl Authenticator {
     /// Saves a profile that learned, picks up a rebuilt one, and rolls `events_today` over.
     fn maintain(&mut self, save_interval: Duration) {
         let today = local_today();
-        let today = (today.year(), today.month(), today.day());
         if today != self.today {
             self.today = today;
             match self.count_events_today() {
@@ -464,20 +463,20 @@ impl Authenticator {
                 None
             }
         };
-        self.update_status(|s| {
-            s.last_alert = Some(LastAlert {
-                at: rfc3339(window.to_us),
-                score: window.score,
-                reason: window.reason.clone(),
-                notified: false,
-            })
-        });
         let notice = AlertNotice {
             score: window.score,
             verdict: window.verdict.as_str(),
             reason: window.reason.clone(),
             at: rfc3339(window.to_us),
         };
+        self.update_status(|s| {
+            s.last_alert = Some(LastAlert {
+                at: notice.at.clone(),
+                score: notice.score,
+                reason: notice.reason.clone(),
+                notified: false,
+            })
+        });
         let settings = AlertSettings {
             notify: self.settings.notify,
             command: self.settings.alert_command.clone(),
@@ -534,7 +533,7 @@ impl Authenticator {
         let keystrokes = owner.profile.keystrokes;
         let version = self.store.save_profile(
             &self.owner,
-            crate::pause::now_us(),
+            now_us(),
             i64::try_from(keystrokes).unwrap_or(i64::MAX),
             &json,
         )?;
@@ -555,15 +554,15 @@ impl Authenticator {
         let Some(monitor) = self.monitor.as_mut() else {
             return Ok(false);
         };
+        let Some(newest) = self.store.latest_profile_version(&self.owner)? else {
+            return Ok(false);
+        };
+        if self.seen_version.is_some_and(|version| version >= newest) {
+            return Ok(false);
+        }
         let Some(stored) = self.store.latest_profile(&self.owner)? else {
             return Ok(false);
         };
-        if self
-            .seen_version
-            .is_some_and(|version| version >= stored.version)
-        {
-            return Ok(false);
-        }
         self.seen_version = Some(stored.version);
         let model = OwnerModel::from_json(&stored.data)
             .with_context(|| format!("reading owner profile version {}", stored.version))?;
@@ -633,9 +632,69 @@ fn local_today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
 }
 
-/// The RFC 3339 form of a time in microseconds.
-pub fn rfc3339(time_us: i64) -> String {
-    jiff::Timestamp::from_microsecond(time_us)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| time_us.to_string())
+#[cfg(test)]
+mod tests {
+    use tikker_core::KeyCode;
+    use tikker_core::verify::freetext::Params;
+
+    use super::*;
+
+    /// An owner model enrolled on `count` keystrokes of steady typing with some jitter.
+    fn owner_model(settings: &MonitorSettings, count: usize, seed: u64) -> OwnerModel {
+        let keys: Vec<KeyCode> = "etaoinshrdlu"
+            .chars()
+            .filter_map(KeyCode::from_char)
+            .collect();
+        let mut state = seed;
+        let mut t = 0;
+        let keystrokes: Vec<Keystroke> = (0..count)
+            .map(|i| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let jitter = ((state >> 33) % 21) as i64 - 10;
+                let keystroke = Keystroke {
+                    key: keys[(i * 7 + (state >> 40) as usize) % keys.len()],
+                    press_us: t,
+                    release_us: t + (90 + jitter) * 1000,
+                };
+                t += (180 + 2 * jitter) * 1000;
+                keystroke
+            })
+            .collect();
+        OwnerModel::enrol(&keystrokes, &settings.monitor_config(), &Params::default()).unwrap()
+    }
+
+    fn save(store: &Store, model: &OwnerModel) -> i64 {
+        let keystrokes = i64::try_from(model.profile.keystrokes).unwrap();
+        store
+            .save_profile("owner", now_us(), keystrokes, &model.to_json().unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_profile_version_saved_by_a_rebuild_replaces_the_one_in_use_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tikker.db");
+        let settings = MonitorSettings::default();
+        let store = Store::open(&db).unwrap();
+        assert_eq!(save(&store, &owner_model(&settings, 2_000, 1)), 1);
+        let status = Arc::new(Mutex::new(AuthStatus::off()));
+        let mut authenticator =
+            Authenticator::open(&db, "owner", &settings, status.clone()).unwrap();
+        assert_eq!(status.lock().unwrap().phase, "monitoring");
+        assert_eq!(status.lock().unwrap().profile_version, Some(1));
+        assert!(!authenticator.reload_if_rebuilt().unwrap(), "nothing newer");
+
+        let rebuilt = owner_model(&settings, 3_000, 2);
+        assert_eq!(save(&store, &rebuilt), 2);
+        assert!(authenticator.reload_if_rebuilt().unwrap());
+        let shown = status.lock().unwrap().clone();
+        assert_eq!(shown.profile_version, Some(2));
+        assert_eq!(shown.profile_keystrokes, Some(rebuilt.profile.keystrokes));
+        assert!(
+            !authenticator.reload_if_rebuilt().unwrap(),
+            "a version is switched to once"
+        );
+    }
 }

@@ -27,10 +27,11 @@ use tokio::time::Instant as TokioInstant;
 
 use crate::api::{ApiOptions, DaemonApi};
 use crate::authenticator::{AuthStatus, Authenticator};
+use crate::clock::now_us;
 use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
 use crate::metrics::{Counters, LatencyHistogram};
-use crate::pause::{PAUSE_SETTING, Pause, now_us};
+use crate::pause::{PAUSE_SETTING, Pause};
 use crate::recorder::{Writer, WriterCommand, WriterSettings};
 use crate::runtime_dir::{DaemonLock, RuntimeDir};
 use crate::source::{self, Gate, Running, Sink, SourceEnd, SourceOptions, SourceSpec};

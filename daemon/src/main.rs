@@ -9,6 +9,7 @@ mod alert;
 mod api;
 mod authenticator;
 mod cli;
+mod clock;
 mod config;
 mod control;
 mod daemon;

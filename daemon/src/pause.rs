@@ -6,9 +6,11 @@
 //! (setting [`PAUSE_SETTING`]) so that a daemon restarted during the pause keeps pausing until it
 //! ends.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+
+use crate::clock::{now_us, rfc3339};
 
 /// The `settings` key that keeps the pause across restarts: `indefinite` or an RFC 3339 instant.
 pub const PAUSE_SETTING: &str = "capture.paused_until";
@@ -50,7 +52,7 @@ impl Pause {
         match self {
             Pause::Off => None,
             Pause::Indefinite => Some("indefinite".into()),
-            Pause::Until(end) => Some(format_instant(end)),
+            Pause::Until(end) => Some(rfc3339(end)),
         }
     }
 
@@ -68,7 +70,7 @@ impl Pause {
     /// The end of the pause as an RFC 3339 instant, if it has one.
     pub fn end_rfc3339(self) -> Option<String> {
         match self {
-            Pause::Until(end) => Some(format_instant(end)),
+            Pause::Until(end) => Some(rfc3339(end)),
             Pause::Off | Pause::Indefinite => None,
         }
     }
@@ -90,20 +92,6 @@ impl Pause {
             end => Pause::Until(end),
         }
     }
-}
-
-/// The wall clock in microseconds since the Unix epoch (0 before 1970, which no clock shows).
-pub fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-fn format_instant(us: i64) -> String {
-    jiff::Timestamp::from_microsecond(us)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| us.to_string())
 }
 
 /// Reads a duration such as `15m`, `1h30m`, `90s`, `2d` or `1h 5m` (units s, m, h, d, also

@@ -41,6 +41,7 @@ use tikker_core::KeyEvent;
 use tikker_core::store::{NewSession, SessionId, Store, StoreError};
 
 use crate::authenticator::{CommittedChunk, CommittedSender};
+use crate::clock::rfc3339;
 use crate::metrics::{Counters, LatencyHistogram};
 use crate::pause::{PAUSE_SETTING, Pause};
 
@@ -506,13 +507,6 @@ fn signed_micros(earlier: Instant, later: Instant) -> i64 {
         Some(forward) => micros(forward),
         None => -micros(earlier.duration_since(later)),
     }
-}
-
-/// The RFC 3339 form of a time in microseconds (the label of a live session).
-fn rfc3339(time_us: i64) -> String {
-    jiff::Timestamp::from_microsecond(time_us)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| time_us.to_string())
 }
 
 #[cfg(test)]

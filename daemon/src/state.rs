@@ -12,8 +12,9 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::authenticator::AuthStatus;
+use crate::clock::now_us;
 use crate::metrics::{Counters, CountersSnapshot, LatencyHistogram, LatencySummary};
-use crate::pause::{Pause, now_us};
+use crate::pause::Pause;
 use crate::recorder::WriterCommand;
 use crate::source::Gate;
 use crate::systemd;

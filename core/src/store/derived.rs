@@ -93,6 +93,15 @@ impl Store {
             .map_err(StoreError::sqlite("reading a profile"))
     }
 
+    /// The version of `user`'s newest profile, without reading the profile: a cheap check of
+    /// whether a loaded profile is still the newest.
+    pub fn latest_profile_version(&self, user: &str) -> Result<Option<i64>, StoreError> {
+        self.connection()
+            .prepare_cached("SELECT MAX(version) FROM profiles WHERE user = ?1")
+            .and_then(|mut statement| statement.query_row([user], |row| row.get(0)))
+            .map_err(StoreError::sqlite("reading a profile version"))
+    }
+
     /// Saves a trained model.
     pub fn save_model(&self, model: &StoredModel) -> Result<(), StoreError> {
         self.connection()
@@ -159,12 +168,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("tikker.db")).unwrap();
         assert_eq!(store.latest_profile("me").unwrap(), None);
+        assert_eq!(store.latest_profile_version("me").unwrap(), None);
         assert_eq!(store.save_profile("me", 1, 10, "{\"a\":1}").unwrap(), 1);
         assert_eq!(store.save_profile("you", 2, 20, "{}").unwrap(), 1);
         assert_eq!(store.save_profile("me", 3, 30, "{\"a\":2}").unwrap(), 2);
         let latest = store.latest_profile("me").unwrap().unwrap();
         assert_eq!((latest.version, latest.keystrokes), (2, 30));
         assert_eq!(latest.data, "{\"a\":2}");
+        assert_eq!(store.latest_profile_version("me").unwrap(), Some(2));
+        assert_eq!(store.latest_profile_version("you").unwrap(), Some(1));
     }
 
     #[test]

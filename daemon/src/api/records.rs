@@ -18,6 +18,7 @@ use utoipa::IntoParams;
 use super::body::{ApiError, ErrorBody};
 use super::state::{ApiState, blocking};
 use super::wire::{AlertOut, DailyStatsOut, DayStatsOut, ScoreOut};
+use crate::clock::rfc3339;
 
 /// The most rows one call returns.
 pub const MAX_LIMIT: usize = 10_000;
@@ -104,10 +105,6 @@ fn limit(text: Option<&str>) -> Result<usize, ApiError> {
                 )
             }),
     }
-}
-
-fn rfc3339(us: i64) -> String {
-    jiff::Timestamp::from_microsecond(us).map_or_else(|_| us.to_string(), |t| t.to_string())
 }
 
 /// The windows the monitor scored whose end lies in the range, oldest first (the newest `limit`).

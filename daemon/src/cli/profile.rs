@@ -79,7 +79,7 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
     let shown = ShownProfile {
         user,
         version: stored.version,
-        saved_at: crate::authenticator::rfc3339(stored.created_us),
+        saved_at: crate::clock::rfc3339(stored.created_us),
         keystrokes: profile.keystrokes,
         words_per_minute: profile.wpm(),
         rhythm_consistency: profile.rhythm_consistency(),
@@ -175,7 +175,7 @@ fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
     let keystrokes = owner.profile.keystrokes;
     let version = store.save_profile(
         user,
-        crate::pause::now_us(),
+        crate::clock::now_us(),
         i64::try_from(keystrokes).unwrap_or(i64::MAX),
         &json,
     )?;

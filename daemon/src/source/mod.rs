@@ -27,8 +27,9 @@ use anyhow::bail;
 use tikker_core::KeyEvent;
 use tikker_core::store::NewSession;
 
+use crate::clock::now_us;
 use crate::metrics::Counters;
-use crate::pause::{Pause, now_us};
+use crate::pause::Pause;
 use crate::recorder::{Captured, WriterCommand};
 
 /// A backend that captures key events.

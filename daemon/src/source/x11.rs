@@ -21,7 +21,7 @@ use rdev::{EventType, Key};
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
 
 use super::{Running, Sink, Source, SourceEnd};
-use crate::pause::now_us;
+use crate::clock::now_us;
 
 /// How long `start` waits for rdev to report a failure to connect before it counts the
 /// listener as running (rdev has no "started" signal; its errors come within milliseconds).
