@@ -70,30 +70,35 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             Some(id) = clicked.recv() => {
                 let Some(action) = Action::from_menu_id(&id) else { continue };
                 tracing::info!(?action, "menu");
-                let outcome = match action {
+                let done = match action {
                     Action::Quit => break,
-                    Action::PauseQuarterHour => {
-                        client.pause(Some(Duration::from_secs(15 * 60))).await
-                    }
-                    Action::PauseUntilResumed => client.pause(None).await,
-                    Action::Resume => client.resume().await,
+                    Action::PauseQuarterHour => Some((
+                        "pause",
+                        client.pause(Some(Duration::from_secs(15 * 60))).await,
+                    )),
+                    Action::PauseUntilResumed => Some(("pause", client.pause(None).await)),
+                    Action::Resume => Some(("resume", client.resume().await)),
                     Action::OpenDataFolder => {
                         if let Err(why) = open_folder(indicator.data_folder()) {
                             tracing::warn!("{why}");
                             notice.set(why, FAILURE_NOTICE_FOR);
                         }
-                        client.status().await
+                        None
                     }
                 };
-                if let Err(e) = &outcome
-                    && action != Action::OpenDataFolder
-                {
-                    let why = format!("Could not {}: {e}", action_words(action));
-                    tracing::warn!("{why}");
-                    notice.set(why, FAILURE_NOTICE_FOR);
-                }
                 poll.reset();
-                outcome
+                match done {
+                    Some((_, Ok(status))) => Ok(status),
+                    Some((verb, Err(e))) => {
+                        let why = format!("Could not {verb}: {e}");
+                        tracing::warn!("{why}");
+                        notice.set(why, FAILURE_NOTICE_FOR);
+                        // The action failed, not necessarily the daemon (it may have refused):
+                        // whether the daemon is there is read afresh.
+                        client.status().await
+                    }
+                    None => client.status().await,
+                }
             }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
@@ -114,15 +119,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!("tray stopped");
     Ok(())
-}
-
-fn action_words(action: Action) -> &'static str {
-    match action {
-        Action::PauseQuarterHour | Action::PauseUntilResumed => "pause",
-        Action::Resume => "resume",
-        Action::OpenDataFolder => "open the data folder",
-        Action::Quit => "quit",
-    }
 }
 
 /// Opens `folder` in the desktop's file manager (`xdg-open`), without waiting for it.
@@ -191,10 +187,12 @@ impl DaemonTracker {
         observed: &Result<DaemonStatus, LinkError>,
         zone: &TimeZone,
     ) -> Option<String> {
-        let now = jiff::Timestamp::now()
-            .to_zoned(zone.clone())
-            .strftime("%H:%M:%S")
-            .to_string();
+        let now = || {
+            jiff::Timestamp::now()
+                .to_zoned(zone.clone())
+                .strftime("%H:%M:%S")
+                .to_string()
+        };
         let was_reachable = self.reachable;
         match observed {
             Ok(status) => {
@@ -203,11 +201,11 @@ impl DaemonTracker {
                 match (was_reachable, previous_pid, status.pid) {
                     (_, Some(before), Some(now_pid)) if before != now_pid => {
                         tracing::info!(pid = now_pid, "the daemon restarted");
-                        Some(format!("The daemon restarted at {now}"))
+                        Some(format!("The daemon restarted at {}", now()))
                     }
                     (Some(false), _, _) => {
                         tracing::info!(pid = status.pid, "the daemon is running");
-                        Some(format!("The daemon started at {now}"))
+                        Some(format!("The daemon started at {}", now()))
                     }
                     (None, _, _) => {
                         tracing::info!(pid = status.pid, "connected to the daemon");
@@ -221,7 +219,7 @@ impl DaemonTracker {
                 match was_reachable {
                     Some(true) => {
                         tracing::warn!(%error, "lost the daemon");
-                        Some(format!("The daemon stopped at {now}"))
+                        Some(format!("The daemon stopped at {}", now()))
                     }
                     None => {
                         tracing::warn!(%error, "no daemon yet; trying again at every poll");

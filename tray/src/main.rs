@@ -53,17 +53,10 @@ fn parse_interval(text: &str) -> Result<f64, String> {
 
 /// `$XDG_DATA_HOME/tikker` (or `~/.local/share/tikker`): where the daemon keeps tikker.db unless
 /// configured otherwise; opened when no daemon says where its database is.
+/// The daemon finds it the same way (`directories`, in `tikker config`'s `data_dir`).
 fn default_data_folder() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|home| PathBuf::from(home).join(".local/share"))
-        })
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("tikker")
+    directories::ProjectDirs::from("", "", "tikker")
+        .map_or_else(|| PathBuf::from("."), |dirs| dirs.data_dir().to_path_buf())
 }
 
 fn main() -> ExitCode {

@@ -147,20 +147,13 @@ fn connected_view(
 
     let (verdict_shade, score_line, enrolment_line) = authentication(status.auth.as_ref());
     let capturing = status.state == CaptureState::Capturing && !paused;
-    let look = if paused {
-        IconLook {
-            shade: Shade::Grey,
-            mark: Mark::Pause,
-        }
-    } else {
-        IconLook {
-            shade: if capturing {
-                verdict_shade
-            } else {
-                Shade::Grey
-            },
-            mark: Mark::Plain,
-        }
+    let look = IconLook {
+        shade: if capturing {
+            verdict_shade
+        } else {
+            Shade::Grey
+        },
+        mark: if paused { Mark::Pause } else { Mark::Plain },
     };
 
     let mut tooltip_lines = vec![format!("tikker: {}", lowercase_first(&status_line))];
@@ -372,21 +365,23 @@ mod tests {
 
     #[test]
     fn a_pause_ending_today_shows_the_time_only() {
-        let end = Timestamp::now() + jiff::SignedDuration::from_secs(60);
-        let shown = show(DaemonStatus {
-            state: CaptureState::Paused,
-            paused: true,
-            paused_until: Some(end.to_string()),
-            ..capturing()
-        });
-        let expected = end.to_zoned(TimeZone::UTC).strftime("%H:%M").to_string();
-        // (With the date in front only if the minute crosses midnight.)
-        assert!(
-            shown.status_line.starts_with("Paused until ")
-                && shown.status_line.ends_with(&expected)
-                && shown.status_line.len() <= "Paused until 2001-02-03 04:05".len(),
-            "{}",
-            shown.status_line
+        let today = Timestamp::now().to_zoned(TimeZone::UTC).date();
+        let paused_until = |day: jiff::civil::Date| {
+            let end = day.at(12, 0, 0, 0).to_zoned(TimeZone::UTC).unwrap();
+            show(DaemonStatus {
+                state: CaptureState::Paused,
+                paused: true,
+                paused_until: Some(end.timestamp().to_string()),
+                ..capturing()
+            })
+            .status_line
+        };
+        assert_eq!(paused_until(today), "Paused until 12:00");
+        let tomorrow = today.tomorrow().unwrap();
+        assert_eq!(
+            paused_until(tomorrow),
+            format!("Paused until {tomorrow} 12:00"),
+            "another day shows its date"
         );
     }
 

@@ -63,17 +63,10 @@ pub fn run(args: ServiceArgs) -> anyhow::Result<()> {
 
 /// `$XDG_CONFIG_HOME/systemd/user`, or `~/.config/systemd/user` (where systemd looks).
 fn user_unit_dir() -> anyhow::Result<PathBuf> {
-    let config = match std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-    {
-        Some(config) => config,
-        None => std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(|home| PathBuf::from(home).join(".config"))
-            .context("neither XDG_CONFIG_HOME nor HOME is set: no place for a user unit")?,
-    };
-    Ok(config.join("systemd/user"))
+    Ok(directories::BaseDirs::new()
+        .context("no home folder found: set HOME (no place for a user unit)")?
+        .config_dir()
+        .join("systemd/user"))
 }
 
 fn install(unit_path: &Path) -> anyhow::Result<()> {
@@ -159,8 +152,7 @@ fn status(unit_path: &Path) -> anyhow::Result<()> {
             if let Some(exec) = text.lines().find(|l| l.starts_with("ExecStart=")) {
                 println!("  {exec}");
             }
-            let exe = std::env::current_exe().ok();
-            if let Some(exe) = exe
+            if let Ok(exe) = std::env::current_exe()
                 && unit_text(&exe).ok().as_deref() != Some(text.as_str())
             {
                 println!(
@@ -236,19 +228,20 @@ fn systemd_quoted(path: &Path) -> anyhow::Result<String> {
     Ok(quoted)
 }
 
+/// `systemctl --user ARGS…`, run to the end with its output captured.
+fn run_systemctl(args: &[&str]) -> std::io::Result<std::process::Output> {
+    Command::new("systemctl").arg("--user").args(args).output()
+}
+
 /// Runs `systemctl --user ARGS…`; an error carries what systemctl said.
 fn systemctl(args: &[&str]) -> anyhow::Result<()> {
     let shown = format!("systemctl --user {}", args.join(" "));
-    let out = Command::new("systemctl")
-        .arg("--user")
-        .args(args)
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                anyhow::anyhow!("`{shown}` failed: systemctl is not installed (no systemd here?)")
-            }
-            _ => anyhow::Error::new(e).context(format!("running `{shown}`")),
-        })?;
+    let out = run_systemctl(args).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            anyhow::anyhow!("`{shown}` failed: systemctl is not installed (no systemd here?)")
+        }
+        _ => anyhow::Error::new(e).context(format!("running `{shown}`")),
+    })?;
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);
         let said = said.trim();
@@ -264,11 +257,7 @@ fn systemctl(args: &[&str]) -> anyhow::Result<()> {
 /// The first line `systemctl --user ARGS…` prints (its answer to `is-enabled`, `is-active`),
 /// whatever its exit status; `None` if it cannot run or says nothing.
 fn systemctl_says(args: &[&str]) -> Option<String> {
-    let out = Command::new("systemctl")
-        .arg("--user")
-        .args(args)
-        .output()
-        .ok()?;
+    let out = run_systemctl(args).ok()?;
     let answer = String::from_utf8_lossy(&out.stdout)
         .lines()
         .next()

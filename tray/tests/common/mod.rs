@@ -117,7 +117,8 @@ impl std::fmt::Debug for Desktop {
 }
 
 impl Desktop {
-    /// Starts the desktop, or returns `None` (after saying so loudly) when Xvfb is not installed.
+    /// Starts the desktop; fails, naming it, when a program it needs is not installed
+    /// (`scripts/setup --test` installs them).
     pub fn start() -> Desktop {
         for program in [
             "Xvfb",
