@@ -5,9 +5,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use tikker_core::KeyCode;
-use tikker_core::eval::freetext::SplitMix64;
 use tikker_core::keystroke::Keystroke;
 use tikker_core::profile::Profile;
+use tikker_core::sampling::SplitMix64;
 use tikker_core::verify::freetext::{Params, Verifier};
 
 /// Deterministic synthetic typing: `n` keystrokes over 30 letter keys, holds of 60–140 ms and

@@ -1,37 +1,34 @@
-//! tikker-core: the domain of tikker, with no OS, GUI or async dependency.
+//! tikker-core: the domain of tikker, with no OS, GUI, database or async dependency.
 //!
 //! - [`key`], [`event`] and [`keystroke`]: key identities, key events (the same for every
 //!   capture source) and keystrokes (a press paired with its release);
-//! - [`store`]: `tikker.db`, the SQLite store, with its single writer and streaming reads;
-//! - [`import`] and [`export`]: the file formats tikker reads and writes;
 //! - [`typing`] and [`features`]: timing quantities (pauses, speed, hold and flight times);
 //! - [`profile`]: a person's typing profile, built in one streaming pass, mergeable;
-//! - [`stats`]: the daily statistics of `tikker stats`;
+//! - [`stats`]: the daily statistics of `tikker stats`, from a stream of events;
 //! - [`verify`]: verifiers that score typing against what is known of its owner;
-//! - [`eval`] and [`dataset`]: the published evaluation protocols and the data sets they run on;
-//! - [`identify`] and [`summary`]: user identification (RF, SVM, gradient-boosted trees) from
-//!   timing features such as the 8-number summary of the predict-user API;
+//! - [`summary`]: the 8-number timing summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
-//! - [`analytics`]: what the local HTTP API computes (patterns, baselines, anomalies,
-//!   authenticity, temporal analysis, the behaviour model, the predict-user features);
-//! - [`linalg`]: the little linear algebra the verifiers need.
+//! - [`analytics`]: what the local HTTP API computes from the data it is given (patterns,
+//!   baselines, anomalies, authenticity, temporal analysis, the predict-user features);
+//! - [`linalg`]: the little linear algebra the verifiers need; [`sampling`]: a seeded
+//!   pseudo-random generator.
+//!
+//! **May not depend on** the store, the file formats, the wire types, the capture backends,
+//! the research harness or any OS, GUI, database or async crate: everything here takes data and
+//! returns data. The crates that read files, databases or devices drive these types (for example
+//! [`profile::ProfileBuilder`] and [`stats::StatsBuilder`] are fed by the store).
 #![deny(missing_docs)]
 
 pub mod analytics;
-pub mod dataset;
-pub mod eval;
 pub mod event;
-pub mod export;
 pub mod features;
-pub mod identify;
-pub mod import;
 pub mod key;
 pub mod keystroke;
 pub mod linalg;
 pub mod monitor;
 pub mod profile;
+pub mod sampling;
 pub mod stats;
-pub mod store;
 pub mod summary;
 pub mod typing;
 pub mod verify;

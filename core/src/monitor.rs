@@ -30,9 +30,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::KeyEvent;
 use crate::keystroke::{Keystroke, KeystrokeAssembler};
 use crate::profile::Profile;
-use crate::store::{EventFilter, SessionId, Store, StoreError};
 use crate::verify::calibration::{Calibration, Verdict, confidence};
 use crate::verify::freetext::{COMPONENT_NAMES, Params, Score, Verifier};
 
@@ -148,7 +148,7 @@ impl OwnerModel {
     }
 }
 
-/// What feeding stored typing through a monitor did ([`Monitor::feed_store`]).
+/// What feeding stored typing through a monitor did ([`StoredTypingFeed`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct StoredFeed {
     /// Events read.
@@ -165,27 +165,80 @@ pub struct StoredFeed {
     pub alerts: u64,
 }
 
-/// Why stored typing could not be fed through a monitor.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    /// Reading the store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The enrolment could not build a model.
-    #[error(transparent)]
-    Enrolment(#[from] EnrolmentTooShort),
-}
-
-/// Stops a store scan early once the monitor has enrolled.
+/// Feeds stored typing through a [`Monitor`], session by session (no keystroke pairs across
+/// sessions): a daemon resuming an enrolment, or `tikker profile rebuild`. The store drives it
+/// with the events it reads; nothing is written.
 #[derive(Debug)]
-enum ScanStop {
-    Failed(FeedError),
-    Enrolled,
+pub struct StoredTypingFeed<'m> {
+    monitor: &'m mut Monitor,
+    until_enrolled: bool,
+    assembler: KeystrokeAssembler,
+    session: Option<i64>,
+    pending: Vec<Keystroke>,
+    feed: StoredFeed,
 }
 
-impl From<StoreError> for ScanStop {
-    fn from(e: StoreError) -> Self {
-        ScanStop::Failed(FeedError::Store(e))
+impl<'m> StoredTypingFeed<'m> {
+    /// A feed into `monitor`. With `until_enrolled` it stops taking keystrokes as soon as the
+    /// owner is enrolled (a daemon resuming an enrolment); otherwise it takes everything.
+    pub fn new(monitor: &'m mut Monitor, until_enrolled: bool) -> StoredTypingFeed<'m> {
+        StoredTypingFeed {
+            monitor,
+            until_enrolled,
+            assembler: KeystrokeAssembler::new(),
+            session: None,
+            pending: Vec::new(),
+            feed: StoredFeed::default(),
+        }
+    }
+
+    /// Whether the feed is done early (enrolled, with `until_enrolled`): the caller may stop
+    /// reading.
+    pub fn is_done(&self) -> bool {
+        self.until_enrolled && self.monitor.owner.is_some()
+    }
+
+    /// Feeds one event of session `session` (any id that tells sessions apart). Returns
+    /// [`is_done`](Self::is_done) afterwards.
+    ///
+    /// # Errors
+    /// [`EnrolmentTooShort`] when an enrolment completed here could not build a model.
+    pub fn push(&mut self, session: i64, event: &KeyEvent) -> Result<bool, EnrolmentTooShort> {
+        if self.is_done() {
+            return Ok(true);
+        }
+        if self.session != Some(session) {
+            self.assembler.finish(|k| self.pending.push(k));
+            self.assembler = KeystrokeAssembler::new();
+            self.session = Some(session);
+        }
+        self.feed.events += 1;
+        self.assembler.push(event, |k| self.pending.push(k));
+        self.drain()?;
+        Ok(self.is_done())
+    }
+
+    fn drain(&mut self) -> Result<(), EnrolmentTooShort> {
+        let pending = std::mem::take(&mut self.pending);
+        for keystroke in pending {
+            if self.is_done() {
+                break;
+            }
+            self.monitor.feed_one(keystroke, &mut self.feed)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the feed (the keys still down are dropped) and says what happened.
+    ///
+    /// # Errors
+    /// As [`push`](Self::push).
+    pub fn finish(mut self) -> Result<StoredFeed, EnrolmentTooShort> {
+        if !self.is_done() {
+            self.assembler.finish(|k| self.pending.push(k));
+            self.drain()?;
+        }
+        Ok(self.feed)
     }
 }
 
@@ -349,54 +402,11 @@ impl Monitor {
         self.enrolment = Vec::new();
     }
 
-    /// Feeds the stored events matching `filter` through the monitor, session by session (no
-    /// keystroke pairs across sessions), and says what happened. With `until_enrolled` it stops
-    /// as soon as the owner is enrolled (a daemon resuming an enrolment); otherwise it reads
-    /// everything (`tikker profile rebuild`). Nothing is written.
-    pub fn feed_store(
+    fn feed_one(
         &mut self,
-        store: &Store,
-        filter: &EventFilter,
-        until_enrolled: bool,
-    ) -> Result<StoredFeed, FeedError> {
-        let mut feed = StoredFeed::default();
-        let mut assembler = KeystrokeAssembler::new();
-        let mut session: Option<SessionId> = None;
-        let mut pending: Vec<Keystroke> = Vec::new();
-        let scan = store.for_each_event(filter, |info, event| {
-            if session != Some(info.id) {
-                assembler.finish(|k| pending.push(k));
-                assembler = KeystrokeAssembler::new();
-                session = Some(info.id);
-            }
-            feed.events += 1;
-            assembler.push(&event, |k| pending.push(k));
-            for keystroke in pending.drain(..) {
-                self.feed_one(keystroke, &mut feed)
-                    .map_err(ScanStop::Failed)?;
-                if until_enrolled && self.owner.is_some() {
-                    return Err(ScanStop::Enrolled);
-                }
-            }
-            Ok(())
-        });
-        match scan {
-            Ok(_) => {
-                assembler.finish(|k| pending.push(k));
-                for keystroke in pending.drain(..) {
-                    if until_enrolled && self.owner.is_some() {
-                        break;
-                    }
-                    self.feed_one(keystroke, &mut feed)?;
-                }
-                Ok(feed)
-            }
-            Err(ScanStop::Enrolled) => Ok(feed),
-            Err(ScanStop::Failed(e)) => Err(e),
-        }
-    }
-
-    fn feed_one(&mut self, keystroke: Keystroke, feed: &mut StoredFeed) -> Result<(), FeedError> {
+        keystroke: Keystroke,
+        feed: &mut StoredFeed,
+    ) -> Result<(), EnrolmentTooShort> {
         feed.keystrokes += 1;
         if let Some(score) = self.push(keystroke)? {
             feed.windows += 1;

@@ -362,39 +362,6 @@ impl Profile {
         crate::features::rhythm_consistency(self.intervals_ms.mean, std)
     }
 
-    /// Builds a profile from the events stored in `store` that match `filter`, streaming: each
-    /// session's events are paired into keystrokes ([`crate::keystroke::KeystrokeAssembler`]) and
-    /// fed in windows of [`STORE_WINDOW`] keystrokes, so memory stays bounded.
-    pub fn from_store(
-        store: &crate::store::Store,
-        filter: &crate::store::EventFilter,
-    ) -> Result<Profile, crate::store::StoreError> {
-        use crate::keystroke::KeystrokeAssembler;
-        let mut profile = Profile::new();
-        let mut window: Vec<Keystroke> = Vec::with_capacity(STORE_WINDOW);
-        let mut assembler = KeystrokeAssembler::new();
-        let mut session = None;
-        store.for_each_event(filter, |info, event| {
-            if session != Some(info.id) {
-                assembler.finish(|k| window.push(k));
-                profile.update_no_refresh(&window);
-                window.clear();
-                assembler = KeystrokeAssembler::new();
-                session = Some(info.id);
-            }
-            assembler.push(&event, |k| window.push(k));
-            if window.len() >= STORE_WINDOW {
-                profile.update_no_refresh(&window);
-                window.clear();
-            }
-            Ok::<(), crate::store::StoreError>(())
-        })?;
-        assembler.finish(|k| window.push(k));
-        profile.update_no_refresh(&window);
-        profile.refresh();
-        Ok(profile)
-    }
-
     /// The profile as JSON, for `tikker.db`.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
@@ -548,6 +515,62 @@ impl Profile {
         } else {
             self.overlaps as f64 / self.digraph_count as f64
         }
+    }
+}
+
+/// Builds a [`Profile`] from a time-ordered stream of key events, session by session, with
+/// bounded memory: each session's events are paired into keystrokes
+/// ([`KeystrokeAssembler`](crate::keystroke::KeystrokeAssembler)) and fed in windows of
+/// [`STORE_WINDOW`] keystrokes. The store drives it over stored typing; the result equals
+/// [`Profile::from_windows`] over the same keystrokes.
+#[derive(Debug)]
+pub struct ProfileBuilder {
+    profile: Profile,
+    window: Vec<Keystroke>,
+    assembler: crate::keystroke::KeystrokeAssembler,
+    session: Option<i64>,
+}
+
+impl Default for ProfileBuilder {
+    fn default() -> Self {
+        ProfileBuilder::new()
+    }
+}
+
+impl ProfileBuilder {
+    /// An empty builder.
+    pub fn new() -> ProfileBuilder {
+        ProfileBuilder {
+            profile: Profile::new(),
+            window: Vec::with_capacity(STORE_WINDOW),
+            assembler: crate::keystroke::KeystrokeAssembler::new(),
+            session: None,
+        }
+    }
+
+    /// Feeds one event of session `session` (any id that tells sessions apart; events of one
+    /// session in time order, sessions one after another).
+    pub fn push(&mut self, session: i64, event: &crate::event::KeyEvent) {
+        if self.session != Some(session) {
+            self.assembler.finish(|k| self.window.push(k));
+            self.profile.update_no_refresh(&self.window);
+            self.window.clear();
+            self.assembler = crate::keystroke::KeystrokeAssembler::new();
+            self.session = Some(session);
+        }
+        self.assembler.push(event, |k| self.window.push(k));
+        if self.window.len() >= STORE_WINDOW {
+            self.profile.update_no_refresh(&self.window);
+            self.window.clear();
+        }
+    }
+
+    /// The profile of everything fed.
+    pub fn finish(mut self) -> Profile {
+        self.assembler.finish(|k| self.window.push(k));
+        self.profile.update_no_refresh(&self.window);
+        self.profile.refresh();
+        self.profile
     }
 }
 
@@ -715,11 +738,8 @@ mod tests {
     }
 
     #[test]
-    fn a_profile_built_from_the_store_matches_one_built_from_keystrokes() {
+    fn a_profile_built_from_an_event_stream_matches_one_built_from_keystrokes() {
         use crate::event::KeyEvent;
-        use crate::store::{EventFilter, NewSession, Store};
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
         let typed = window(7, 300);
         let mut events: Vec<KeyEvent> = typed
             .iter()
@@ -731,26 +751,16 @@ mod tests {
             })
             .collect();
         crate::event::sort_events(&mut events);
-        let mut tx = store.write().unwrap();
-        let id = tx
-            .begin_session(
-                &NewSession {
-                    source_kind: "test".into(),
-                    source_detail: String::new(),
-                    user: "me".into(),
-                    label: "s".into(),
-                },
-                events[0].time_us,
-            )
-            .unwrap();
-        tx.append(id, &events).unwrap();
-        tx.commit().unwrap();
-        let from_store = Profile::from_store(&store, &EventFilter::default()).unwrap();
+        let mut builder = ProfileBuilder::new();
+        for event in &events {
+            builder.push(1, event);
+        }
+        let streamed = builder.finish();
         let direct = Profile::from_windows([crate::keystroke::keystrokes(&events).as_slice()]);
-        assert_eq!(from_store.keystrokes, direct.keystrokes);
-        assert_eq!(from_store.digraph_count, direct.digraph_count);
-        assert_eq!(from_store.hold, direct.hold);
-        assert_eq!(from_store.intervals_ms, direct.intervals_ms);
+        assert_eq!(streamed.keystrokes, direct.keystrokes);
+        assert_eq!(streamed.digraph_count, direct.digraph_count);
+        assert_eq!(streamed.hold, direct.hold);
+        assert_eq!(streamed.intervals_ms, direct.intervals_ms);
     }
 }
 

@@ -12,9 +12,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
+use thiserror::Error;
 
-use crate::event::KeyAction;
-use crate::store::{EventFilter, SessionId, Store, StoreError};
+use crate::event::{KeyAction, KeyEvent};
 use crate::typing::SpeedMeter;
 
 /// One day of typing.
@@ -47,7 +47,7 @@ pub struct Summary {
     pub days: Vec<DayStats>,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct DayTally {
     events: u64,
     keystrokes: u64,
@@ -56,19 +56,20 @@ struct DayTally {
 
 /// Maps microsecond timestamps to calendar days, remembering the current day's bounds so that
 /// a stream of events costs one time-zone lookup per day, not per event.
+#[derive(Debug)]
 struct DayClock {
     tz: TimeZone,
     current: Option<(i64, i64, Date)>,
 }
 
 impl DayClock {
-    fn date_of(&mut self, time_us: i64) -> Result<Date, StoreError> {
+    fn date_of(&mut self, time_us: i64) -> Result<Date, TimeOutOfRange> {
         if let Some((start, end, date)) = self.current
             && (start..end).contains(&time_us)
         {
             return Ok(date);
         }
-        let bad_time = || StoreError::Corrupt(format!("event time {time_us} µs is out of range"));
+        let bad_time = || TimeOutOfRange(time_us);
         let timestamp = Timestamp::from_microsecond(time_us).map_err(|_| bad_time())?;
         let date = timestamp.to_zoned(self.tz.clone()).date();
         let start = date
@@ -85,50 +86,87 @@ impl DayClock {
     }
 }
 
-/// Computes the statistics of the events matching `filter`, streaming them once.
-pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Summary, StoreError> {
-    let mut days: BTreeMap<Date, DayTally> = BTreeMap::new();
-    let mut clock = DayClock { tz, current: None };
-    let mut session: Option<SessionId> = None;
-    let mut total = SpeedMeter::default();
-    let mut last_day: Option<Date> = None;
-    let mut events = 0u64;
-    store.for_each_event(filter, |info, event| -> Result<(), StoreError> {
-        let date = clock.date_of(event.time_us)?;
-        let tally = days.entry(date).or_default();
-        if session != Some(info.id) || last_day != Some(date) {
+/// An event time that no calendar day holds (before year -9999 or after 9999), in µs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("event time {0} µs is out of range")]
+pub struct TimeOutOfRange(pub i64);
+
+/// Computes a [`Summary`] from a stream of events, streaming them once: feed each event with
+/// [`StatsBuilder::push`] (events of one session in time order, sessions one after another),
+/// then [`StatsBuilder::finish`].
+#[derive(Debug)]
+pub struct StatsBuilder {
+    days: BTreeMap<Date, DayTally>,
+    clock: DayClock,
+    session: Option<i64>,
+    total: SpeedMeter,
+    last_day: Option<Date>,
+    events: u64,
+}
+
+impl StatsBuilder {
+    /// An empty builder whose days are calendar days in `tz`.
+    pub fn new(tz: TimeZone) -> StatsBuilder {
+        StatsBuilder {
+            days: BTreeMap::new(),
+            clock: DayClock { tz, current: None },
+            session: None,
+            total: SpeedMeter::default(),
+            last_day: None,
+            events: 0,
+        }
+    }
+
+    /// Counts one event of session `session` (any id that tells sessions apart).
+    ///
+    /// # Errors
+    /// [`TimeOutOfRange`] for a time no calendar day holds; nothing is counted then.
+    pub fn push(&mut self, session: i64, event: &KeyEvent) -> Result<(), TimeOutOfRange> {
+        let date = self.clock.date_of(event.time_us)?;
+        let tally = self.days.entry(date).or_default();
+        if self.session != Some(session) || self.last_day != Some(date) {
             // A new session, or midnight: each day's meter measures only its own presses.
             tally.speed.break_stream();
-            if session != Some(info.id) {
-                total.break_stream();
+            if self.session != Some(session) {
+                self.total.break_stream();
             }
-            session = Some(info.id);
-            last_day = Some(date);
+            self.session = Some(session);
+            self.last_day = Some(date);
         }
-        events += 1;
+        self.events += 1;
         tally.events += 1;
         if event.action == KeyAction::Press {
             tally.keystrokes += 1;
         }
-        tally.speed.observe(&event);
-        total.observe(&event);
+        tally.speed.observe(event);
+        self.total.observe(event);
         Ok(())
-    })?;
-    let days: Vec<DayStats> = days
-        .into_iter()
-        .map(|(date, tally)| DayStats {
-            date,
-            events: tally.events,
-            keystrokes: tally.keystrokes,
-            active_minutes: tally.speed.active_us as f64 / 60_000_000.0,
-            wpm: tally.speed.wpm(),
-        })
-        .collect();
-    Ok(Summary {
-        events,
-        keystrokes: days.iter().map(|d| d.keystrokes).sum(),
-        active_days: days.iter().filter(|d| d.keystrokes > 0).count(),
-        wpm: total.wpm(),
-        days,
-    })
+    }
+
+    /// The statistics of everything pushed.
+    pub fn finish(self) -> Summary {
+        let StatsBuilder {
+            days,
+            total,
+            events,
+            ..
+        } = self;
+        let days: Vec<DayStats> = days
+            .into_iter()
+            .map(|(date, tally)| DayStats {
+                date,
+                events: tally.events,
+                keystrokes: tally.keystrokes,
+                active_minutes: tally.speed.active_us as f64 / 60_000_000.0,
+                wpm: tally.speed.wpm(),
+            })
+            .collect();
+        Summary {
+            events,
+            keystrokes: days.iter().map(|d| d.keystrokes).sum(),
+            active_days: days.iter().filter(|d| d.keystrokes > 0).count(),
+            wpm: total.wpm(),
+            days,
+        }
+    }
 }

@@ -29,16 +29,16 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
-use tikker_core::KeyEvent;
 use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
 use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
-use tikker_core::store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
-use tikker_core::verify::calibration::Verdict;
+use tikker_store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
+
+use tikker_wire::status::{AuthPhase, AuthStatus, LastAlert};
 
 use crate::alert::{AlertNotice, AlertSettings};
-use crate::clock::{now_us, rfc3339};
 use crate::config::MonitorSettings;
+use crate::pipeline::CommittedChunk;
+use tikker_capture::clock::{now_us, rfc3339};
 
 /// Committed batches waiting for the monitor; beyond, batches are skipped (and counted) rather
 /// than slowing the recorder down.
@@ -46,15 +46,6 @@ const QUEUE_BATCHES: usize = 1024;
 
 /// How often the monitor looks for a profile version saved by someone else.
 const RELOAD_CHECK: Duration = Duration::from_secs(30);
-
-/// The events of one session in one committed batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommittedChunk {
-    /// The session they were stored in.
-    pub session: SessionId,
-    /// The events, in time order.
-    pub events: Vec<KeyEvent>,
-}
 
 /// The recorder's end of the queue into the monitor; never blocks.
 #[derive(Debug, Clone)]
@@ -83,72 +74,6 @@ impl CommittedSender {
                 );
             }
             Err(TrySendError::Disconnected(_)) => {}
-        }
-    }
-}
-
-/// The last alert, as `GET /status` reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LastAlert {
-    /// When (RFC 3339): the end of the window that raised it.
-    pub at: String,
-    /// That window's score.
-    pub score: f64,
-    /// Why.
-    pub reason: String,
-    /// Whether a notification server took the notification (false until it answers).
-    pub notified: bool,
-}
-
-/// Continuous authentication, as `GET /status` reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuthStatus {
-    /// `off` (disabled in the configuration), `enrolling` or `monitoring`.
-    pub phase: String,
-    /// Keystrokes of enrolment collected (all of them once enrolled).
-    pub enrolled_keystrokes: u64,
-    /// Keystrokes the enrolment needs.
-    pub enrolment_needed: u64,
-    /// The verdict of the latest window: `authentic`, `likely_authentic`, `uncertain`,
-    /// `suspicious`, or `unknown` (nothing scored yet, or enrolling).
-    pub verdict: String,
-    /// The latest window's score, if any.
-    pub score: Option<f64>,
-    /// Its confidence.
-    pub confidence: Option<f64>,
-    /// Why, in words.
-    pub reason: Option<String>,
-    /// When that window ended (RFC 3339).
-    pub scored_at: Option<String>,
-    /// The stored owner profile version in use.
-    pub profile_version: Option<i64>,
-    /// Keystrokes the current profile rests on.
-    pub profile_keystrokes: Option<u64>,
-    /// The last alert (this run or an earlier one).
-    pub last_alert: Option<LastAlert>,
-    /// Committed events the monitor could not keep up with and did not score.
-    pub skipped_events: u64,
-    /// Events stored today (local calendar day), by any source.
-    pub events_today: u64,
-}
-
-impl AuthStatus {
-    /// The status of a daemon whose monitor is disabled.
-    pub fn off() -> AuthStatus {
-        AuthStatus {
-            phase: "off".into(),
-            enrolled_keystrokes: 0,
-            enrolment_needed: 0,
-            verdict: Verdict::Unknown.as_str().into(),
-            score: None,
-            confidence: None,
-            reason: None,
-            scored_at: None,
-            profile_version: None,
-            profile_keystrokes: None,
-            last_alert: None,
-            skipped_events: 0,
-            events_today: 0,
         }
     }
 }
@@ -269,8 +194,7 @@ impl Authenticator {
                 user: Some(self.owner.clone()),
                 ..EventFilter::default()
             };
-            let fed = monitor
-                .feed_store(&self.store, &filter, true)
+            let fed = tikker_store::history::feed_monitor(&self.store, &filter, &mut monitor, true)
                 .context("resuming the enrolment from stored typing")?;
             if fed.keystrokes > 0 {
                 tracing::info!(
@@ -418,7 +342,7 @@ impl Authenticator {
             to_us: window.to_us,
             score: window.score,
             confidence: window.confidence,
-            verdict: window.verdict.as_str().into(),
+            verdict: window.verdict,
             reason: window.reason.clone(),
             profile_version: self.saved.map(|(version, _)| version),
         };
@@ -590,11 +514,11 @@ impl Authenticator {
             s.profile_version = version;
             match state {
                 MonitorState::Enrolling { have, .. } => {
-                    s.phase = "enrolling".into();
+                    s.phase = AuthPhase::Enrolling;
                     s.enrolled_keystrokes = have as u64;
                 }
                 MonitorState::Monitoring => {
-                    s.phase = "monitoring".into();
+                    s.phase = AuthPhase::Monitoring;
                     s.enrolled_keystrokes = s.enrolment_needed;
                 }
             }
@@ -621,7 +545,7 @@ impl Authenticator {
 }
 
 fn set_score(status: &mut AuthStatus, score: &StoredScore) {
-    status.verdict = score.verdict.clone();
+    status.verdict = score.verdict;
     status.score = Some(score.score);
     status.confidence = Some(score.confidence);
     status.reason = Some(score.reason.clone());
@@ -682,7 +606,7 @@ mod tests {
         let status = Arc::new(Mutex::new(AuthStatus::off()));
         let mut authenticator =
             Authenticator::open(&db, "owner", &settings, status.clone()).unwrap();
-        assert_eq!(status.lock().unwrap().phase, "monitoring");
+        assert_eq!(status.lock().unwrap().phase, AuthPhase::Monitoring);
         assert_eq!(status.lock().unwrap().profile_version, Some(1));
         assert!(!authenticator.reload_if_rebuilt().unwrap(), "nothing newer");
 

@@ -33,6 +33,7 @@
 //! save_interval_s = 600    # how often the learning profile is saved as a new version
 //! ```
 
+use crate::paths::project_dirs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -335,17 +336,6 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// The database in use.
     pub database: PathBuf,
-}
-
-/// The XDG folders of tikker (`~/.config/tikker`, `~/.local/share/tikker`).
-fn project_dirs() -> anyhow::Result<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "tikker")
-        .context("no home folder found: set HOME (or use --db and --config)")
-}
-
-/// The default configuration file.
-pub fn default_config_file() -> anyhow::Result<PathBuf> {
-    Ok(project_dirs()?.config_dir().join("config.toml"))
 }
 
 impl Paths {

@@ -21,22 +21,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use tikker_core::store::Store;
+use tikker_store::Store;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant as TokioInstant;
 
 use crate::api::{ApiOptions, DaemonApi};
-use crate::authenticator::{AuthStatus, Authenticator};
-use crate::clock::now_us;
+use crate::authenticator::Authenticator;
 use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
-use crate::metrics::{Counters, LatencyHistogram};
-use crate::pause::{PAUSE_SETTING, Pause};
-use crate::recorder::{Writer, WriterCommand, WriterSettings};
+use crate::metrics::LatencyHistogram;
+use crate::pipeline::WriterCommand;
+use crate::recorder::{Writer, WriterSettings};
 use crate::runtime_dir::{DaemonLock, RuntimeDir};
-use crate::source::{self, Gate, Running, Sink, SourceEnd, SourceOptions, SourceSpec};
 use crate::state::{DaemonState, Phase};
 use crate::systemd;
+use tikker_capture::clock::now_us;
+use tikker_capture::counters::Counters;
+use tikker_capture::pause::{PAUSE_SETTING, Pause};
+use tikker_capture::{self, Gate, Running, Sink, SourceEnd, SourceOptions, SourceSpec};
+use tikker_wire::status::AuthStatus;
 
 /// What `tikker daemon` was asked to do.
 #[derive(Debug, Clone)]
@@ -333,7 +336,7 @@ impl Supervisor {
         let sink = self.sink.clone();
         let state = self.state.clone();
         tokio::task::spawn_blocking(move || {
-            let source = source::open(&spec, &options)?;
+            let source = tikker_capture::open(&spec, &options)?;
             let (kind, detail) = (source.kind(), source.detail());
             let running = source.start(sink)?;
             tracing::info!(source = kind, %detail, "capturing");

@@ -38,47 +38,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tikker_core::KeyEvent;
-use tikker_core::store::{NewSession, SessionId, Store, StoreError};
+use tikker_store::{NewSession, SessionId, Store, StoreError};
 
-use crate::authenticator::{CommittedChunk, CommittedSender};
-use crate::clock::rfc3339;
-use crate::metrics::{Counters, LatencyHistogram};
-use crate::pause::{PAUSE_SETTING, Pause};
-
-/// One event as a source captured it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Captured {
-    /// The event, stamped by the source (wall clock, microseconds).
-    pub event: KeyEvent,
-    /// When the daemon received it (monotonic).
-    pub captured_at: Instant,
-}
-
-/// What the writer is told, in queue order.
-#[derive(Debug)]
-pub enum WriterCommand {
-    /// A key event.
-    Event(Captured),
-    /// The events that follow come from this live source (ends the current session).
-    Source {
-        /// `x11`, `evdev` or `replay`.
-        kind: &'static str,
-        /// The display, devices or file.
-        detail: String,
-    },
-    /// The events that follow belong to this session (replays).
-    Session(NewSession),
-    /// Capture was paused or resumed: commit what came before, end the session, and store the
-    /// pause so that it survives a restart.
-    SetPause {
-        /// The new pause.
-        pause: Pause,
-        /// Told when the pause is stored (or why it could not be).
-        done: tokio::sync::oneshot::Sender<Result<(), String>>,
-    },
-    /// Commit everything and return.
-    Stop,
-}
+use crate::authenticator::CommittedSender;
+use crate::metrics::LatencyHistogram;
+use crate::pipeline::{Captured, CommittedChunk, WriterCommand};
+use tikker_capture::clock::rfc3339;
+use tikker_capture::counters::Counters;
+use tikker_capture::pause::PAUSE_SETTING;
 
 /// How the writer batches and splits sessions.
 #[derive(Debug, Clone)]
@@ -258,7 +225,12 @@ impl Writer {
                 self.end_session();
                 self.current = Some(OpenSession {
                     id: None,
-                    new: session,
+                    new: NewSession {
+                        source_kind: session.source_kind,
+                        source_detail: session.source_detail,
+                        user: session.user,
+                        label: session.label,
+                    },
                     named: true,
                     last: None,
                 });
@@ -483,7 +455,7 @@ impl Writer {
 
 /// Creates `session`, adding ` (2)`, ` (3)`, … to its label if the label is taken.
 fn begin_unique_session(
-    tx: &mut tikker_core::store::WriteTx<'_>,
+    tx: &mut tikker_store::WriteTx<'_>,
     session: &NewSession,
     started_us: i64,
 ) -> Result<SessionId, StoreError> {
@@ -512,8 +484,10 @@ fn signed_micros(earlier: Instant, later: Instant) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::SessionStart;
+    use tikker_capture::pause::Pause;
     use tikker_core::KeyCode;
-    use tikker_core::store::EventFilter;
+    use tikker_store::EventFilter;
 
     fn settings() -> WriterSettings {
         WriterSettings {
@@ -625,7 +599,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let base = Instant::now();
         let session = |label: &str| {
-            WriterCommand::Session(NewSession {
+            WriterCommand::Session(SessionStart {
                 source_kind: "replay".into(),
                 source_detail: "f.csv".into(),
                 user: "bob".into(),
@@ -724,7 +698,7 @@ mod tests {
         run(
             writer(&dir),
             vec![
-                WriterCommand::Session(NewSession {
+                WriterCommand::Session(SessionStart {
                     source_kind: "replay".into(),
                     source_detail: "f.csv".into(),
                     user: "bob".into(),

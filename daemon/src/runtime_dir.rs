@@ -53,7 +53,7 @@ impl RuntimeDir {
             }
         }
         dir.check_owner()?;
-        tikker_core::store::restrict_mode(path, 0o700)?;
+        tikker_store::restrict_mode(path, 0o700)?;
         Ok(dir)
     }
 

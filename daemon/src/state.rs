@@ -9,15 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 
-use crate::authenticator::AuthStatus;
-use crate::clock::now_us;
-use crate::metrics::{Counters, CountersSnapshot, LatencyHistogram, LatencySummary};
-use crate::pause::Pause;
-use crate::recorder::WriterCommand;
-use crate::source::Gate;
+use crate::metrics::LatencyHistogram;
+use crate::pipeline::WriterCommand;
 use crate::systemd;
+use tikker_capture::Gate;
+use tikker_capture::clock::now_us;
+use tikker_capture::counters::Counters;
+use tikker_capture::pause::Pause;
+use tikker_wire::status::CountersSnapshot;
+use tikker_wire::status::{AuthStatus, CaptureState, StatusReport};
 
 /// What the daemon is doing about capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,37 +39,6 @@ pub enum Phase {
     },
     /// Shutting down.
     Stopping,
-}
-
-/// The answer to `GET /status` (and to `POST /pause` and `/resume`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StatusReport {
-    /// `starting`, `capturing`, `paused`, `waiting` (no source) or `stopping`.
-    pub state: String,
-    /// The source in use (`x11`, `evdev`, `replay`), if any.
-    pub source: Option<String>,
-    /// Its display, devices or file.
-    pub source_detail: Option<String>,
-    /// Why nothing is captured (state `waiting`).
-    pub waiting_reason: Option<String>,
-    /// Whether capture is paused now.
-    pub paused: bool,
-    /// When the pause ends (RFC 3339), or `null` if not paused or paused until resumed.
-    pub paused_until: Option<String>,
-    /// Event counts since the daemon started.
-    pub events: CountersSnapshot,
-    /// Capture-to-commit latency since the daemon started.
-    pub latency: LatencySummary,
-    /// The database recorded into.
-    pub database: String,
-    /// The daemon's process id.
-    pub pid: u32,
-    /// Seconds since the daemon started.
-    pub uptime_s: f64,
-    /// Events stored today (local calendar day), by any source.
-    pub events_today: u64,
-    /// Continuous authentication: enrolment, the latest score and verdict, the last alert.
-    pub auth: AuthStatus,
 }
 
 /// The daemon's shared state.
@@ -140,18 +110,22 @@ impl DaemonState {
         let pause = self.gate.pause();
         let paused = self.gate.is_paused();
         let (state, source, source_detail, waiting_reason) = match phase {
-            Phase::Starting => ("starting", None, None, None),
-            Phase::Stopping => ("stopping", None, None, None),
-            Phase::Waiting { reason } => ("waiting", None, None, Some(reason)),
+            Phase::Starting => (CaptureState::Starting, None, None, None),
+            Phase::Stopping => (CaptureState::Stopping, None, None, None),
+            Phase::Waiting { reason } => (CaptureState::Waiting, None, None, Some(reason)),
             Phase::Capturing { source, detail } => (
-                if paused { "paused" } else { "capturing" },
+                if paused {
+                    CaptureState::Paused
+                } else {
+                    CaptureState::Capturing
+                },
                 Some(source),
                 Some(detail),
                 None,
             ),
         };
         StatusReport {
-            state: state.into(),
+            state,
             source,
             source_detail,
             waiting_reason,
@@ -166,8 +140,8 @@ impl DaemonState {
             database: self.database.display().to_string(),
             pid: std::process::id(),
             uptime_s: self.started.elapsed().as_secs_f64(),
-            events_today: auth.events_today,
-            auth,
+            events_today: Some(auth.events_today),
+            auth: Some(auth),
         }
     }
 

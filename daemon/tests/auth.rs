@@ -11,15 +11,16 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::{TestHome, Xvfb, require, shared_data};
-use tikker_core::dataset::Participant;
-use tikker_core::dataset::aalto::read_participant;
-use tikker_core::eval::continuous::{SpliceConfig, simulate_one};
 use tikker_core::keystroke::Keystroke;
-use tikker_core::store::{Store, StoredAlert, StoredScore};
+use tikker_core::verify::calibration::Verdict;
+use tikker_research::dataset::Participant;
+use tikker_research::dataset::aalto::read_participant;
+use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
+use tikker_store::{Store, StoredAlert, StoredScore};
 
 /// Participants 31 (the owner) and 32 (the impostor) of `aalto-dev`: a typical pair (the
 /// simulation detects 32 after 111 keystrokes; the data set's median is 149).
@@ -190,7 +191,7 @@ fn check_alerts(home: &TestHome, splice: &Splice) -> StoredAlert {
         .iter()
         .find(|s| Some(s.id) == first.score_id)
         .unwrap();
-    assert_eq!(alerting.verdict, "suspicious");
+    assert_eq!(alerting.verdict, Verdict::Suspicious);
     assert_eq!(alerting.to_us, first.created_us);
     assert!(alerting.reason.contains("owner's median"), "{alerting:?}");
     assert!(alerting.profile_version.is_some());
@@ -198,7 +199,7 @@ fn check_alerts(home: &TestHome, splice: &Splice) -> StoredAlert {
         scores
             .iter()
             .filter(|s| s.to_us <= splice.genuine_end_us)
-            .all(|s| s.verdict != "unknown"),
+            .all(|s| s.verdict != Verdict::Unknown),
         "every genuine window after enrolment has a verdict"
     );
     first
@@ -235,85 +236,34 @@ fn with_no_notification_server_the_alert_is_stored_and_the_daemon_carries_on() {
 
 /// A private session bus, dunst on an Xvfb display, and dbus-monitor logging every Notify call.
 struct NotificationServer {
+    // Dropped in this order: the monitor and dunst before their bus, the bus before the display.
+    _monitor: tikker_testkit::ChildGuard,
+    _dunst: tikker_testkit::Dunst,
+    bus: tikker_testkit::SessionBus,
     _xvfb: Xvfb,
-    bus: Child,
-    dunst: Child,
-    monitor: Child,
-    address: String,
     monitor_log: PathBuf,
 }
 
 impl NotificationServer {
     fn start(dir: &Path) -> NotificationServer {
-        use std::io::BufRead;
-        require("dbus-daemon");
         require("dbus-monitor");
-        require("dbus-send");
-        require("dunst");
         let xvfb = Xvfb::start();
-        let mut bus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut address = String::new();
-        std::io::BufReader::new(bus.stdout.take().unwrap())
-            .read_line(&mut address)
-            .unwrap();
-        let address = address.trim().to_owned();
-        assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
+        let bus = tikker_testkit::SessionBus::start();
         let monitor_log = dir.join("dbus-monitor.log");
         let monitor = Command::new("dbus-monitor")
             .args(["interface='org.freedesktop.Notifications'"])
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .stdout(std::fs::File::create(&monitor_log).unwrap())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let dunst = Command::new("dunst")
-            .env("DISPLAY", &xvfb.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &address)
-            .env("HOME", dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("dunst.log")).unwrap())
-            .spawn()
-            .unwrap();
-        let server = NotificationServer {
-            _xvfb: xvfb,
+        let dunst = tikker_testkit::Dunst::start(&xvfb.display, &bus, dir, &dir.join("dunst.log"));
+        NotificationServer {
+            _monitor: tikker_testkit::ChildGuard(monitor),
+            _dunst: dunst,
             bus,
-            dunst,
-            monitor,
-            address,
+            _xvfb: xvfb,
             monitor_log,
-        };
-        server.wait_for_notification_server();
-        server
-    }
-
-    fn wait_for_notification_server(&self) {
-        let start = Instant::now();
-        loop {
-            let out = Command::new("dbus-send")
-                .args([
-                    "--session",
-                    "--print-reply",
-                    "--dest=org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus.NameHasOwner",
-                    "string:org.freedesktop.Notifications",
-                ])
-                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-                .output()
-                .unwrap();
-            if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "dunst did not take org.freedesktop.Notifications"
-            );
-            std::thread::sleep(Duration::from_millis(100));
         }
     }
 
@@ -323,15 +273,6 @@ impl NotificationServer {
             .filter(|call| call.contains("member=Notify"))
             .map(str::to_owned)
             .collect()
-    }
-}
-
-impl Drop for NotificationServer {
-    fn drop(&mut self) {
-        for child in [&mut self.monitor, &mut self.dunst, &mut self.bus] {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 
@@ -365,7 +306,7 @@ fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
     let log = replay_to_the_end(
         &home,
         &splice.file,
-        &[("DBUS_SESSION_BUS_ADDRESS", &server.address)],
+        &[("DBUS_SESSION_BUS_ADDRESS", &server.bus.address)],
     );
     let first = check_alerts(&home, &splice);
     assert!(first.notified, "dunst took the notification:\n{log}");

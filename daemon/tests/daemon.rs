@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{TestHome, shared_data, stored_events, typing, write_events_csv};
-use tikker_core::store::Store;
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
+use tikker_store::Store;
 
 fn export(home: &TestHome, db: &Path) -> String {
     let out = home

@@ -205,7 +205,7 @@ fn pause_records_nothing_survives_a_restart_and_resume_brings_capture_back() {
     let mut expected = typed("gh");
     expected.extend(typed("kl"));
     assert_eq!(keys, expected, "only what was typed outside the pauses");
-    let store = tikker_core::store::Store::open(&home.db()).unwrap();
+    let store = tikker_store::Store::open(&home.db()).unwrap();
     assert_eq!(
         store.setting("capture.paused_until").unwrap(),
         None,

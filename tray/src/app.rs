@@ -16,10 +16,10 @@ use tokio::time::MissedTickBehavior;
 use tray_icon::TrayIconEvent;
 use tray_icon::menu::MenuEvent;
 
-use crate::control_client::{ControlClient, LinkError};
 use crate::indicator::{Action, Indicator};
-use crate::status::DaemonStatus;
 use crate::view::view;
+use tikker_wire::client::{ControlClient, LinkError};
+use tikker_wire::status::StatusReport as DaemonStatus;
 
 /// What the tray was asked to do.
 #[derive(Debug, Clone)]
@@ -197,8 +197,10 @@ impl DaemonTracker {
         match observed {
             Ok(status) => {
                 self.reachable = Some(true);
-                let previous_pid = std::mem::replace(&mut self.last_pid, status.pid);
-                match (was_reachable, previous_pid, status.pid) {
+                // A daemon too old to say its pid reports 0: unknown.
+                let pid = Some(status.pid).filter(|pid| *pid != 0);
+                let previous_pid = std::mem::replace(&mut self.last_pid, pid);
+                match (was_reachable, previous_pid, pid) {
                     (_, Some(before), Some(now_pid)) if before != now_pid => {
                         tracing::info!(pid = now_pid, "the daemon restarted");
                         Some(format!("The daemon restarted at {}", now()))
@@ -238,7 +240,7 @@ mod tests {
 
     fn running(pid: u32) -> Result<DaemonStatus, LinkError> {
         Ok(DaemonStatus {
-            pid: Some(pid),
+            pid,
             ..DaemonStatus::default()
         })
     }
@@ -249,9 +251,18 @@ mod tests {
         let mut tracker = DaemonTracker::default();
         assert_eq!(tracker.observe(&running(1), &zone), None);
         assert_eq!(tracker.observe(&running(1), &zone), None);
-        let stopped = tracker.observe(&Err(LinkError::NotRunning), &zone);
+        let stopped = tracker.observe(
+            &Err(LinkError::NotRunning(std::path::PathBuf::new())),
+            &zone,
+        );
         assert!(stopped.unwrap().starts_with("The daemon stopped at "));
-        assert_eq!(tracker.observe(&Err(LinkError::NotRunning), &zone), None);
+        assert_eq!(
+            tracker.observe(
+                &Err(LinkError::NotRunning(std::path::PathBuf::new())),
+                &zone
+            ),
+            None
+        );
         let restarted = tracker.observe(&running(2), &zone);
         assert!(restarted.unwrap().starts_with("The daemon restarted at "));
         // A restart seen between two polls (a new pid, no gap).
@@ -263,7 +274,13 @@ mod tests {
     fn a_daemon_that_appears_after_the_tray_is_announced() {
         let zone = TimeZone::UTC;
         let mut tracker = DaemonTracker::default();
-        assert_eq!(tracker.observe(&Err(LinkError::NotRunning), &zone), None);
+        assert_eq!(
+            tracker.observe(
+                &Err(LinkError::NotRunning(std::path::PathBuf::new())),
+                &zone
+            ),
+            None
+        );
         let started = tracker.observe(&running(7), &zone);
         assert!(started.unwrap().starts_with("The daemon started at "));
     }

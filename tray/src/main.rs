@@ -6,10 +6,8 @@
 //! `POST /resume`): it never opens `tikker.db`, and it keeps working, grey, while no daemon runs.
 
 mod app;
-mod control_client;
 mod icon;
 mod indicator;
-mod status;
 mod view;
 
 use std::path::PathBuf;
@@ -70,7 +68,9 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let settings = app::Settings {
-        socket: args.socket.unwrap_or_else(control_client::default_socket),
+        socket: args
+            .socket
+            .unwrap_or_else(tikker_wire::socket::control_socket),
         poll_interval: Duration::from_secs_f64(args.interval),
         fallback_data_folder: default_data_folder(),
     };

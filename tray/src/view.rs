@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use crate::control_client::LinkError;
-use crate::status::{AuthPhase, AuthStatus, CaptureState, DaemonStatus, Verdict};
+use tikker_wire::client::LinkError;
+use tikker_wire::status::{
+    AuthPhase, AuthStatus, CaptureState, StatusReport as DaemonStatus, Verdict,
+};
 
 /// The icon's colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +89,9 @@ pub fn view(
         Ok(status) => connected_view(status, notice, fallback_data_folder, zone),
         Err(error) => {
             let status_line = match error {
-                LinkError::NotRunning => "Daemon not running".to_owned(),
+                LinkError::NotRunning(_) => "Daemon not running".to_owned(),
                 LinkError::Failed(why) => format!("Daemon not answering: {why}"),
+                refused @ LinkError::Refused { .. } => format!("Daemon not answering: {refused}"),
             };
             let hint = "Start it: systemctl --user start tikker";
             TrayView {
@@ -175,10 +178,8 @@ fn connected_view(
         notice_line: notice.map(menu_line),
         can_pause: !paused,
         can_resume: paused,
-        data_folder: status
-            .database
-            .as_deref()
-            .and_then(|db| Path::new(db).parent())
+        data_folder: Path::new(&status.database)
+            .parent()
             .filter(|folder| !folder.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| fallback_data_folder.to_path_buf()),
@@ -287,8 +288,8 @@ mod tests {
         DaemonStatus {
             state: CaptureState::Capturing,
             source: Some("x11".into()),
-            database: Some("/home/me/.local/share/tikker/tikker.db".into()),
-            pid: Some(10),
+            database: "/home/me/.local/share/tikker/tikker.db".into(),
+            pid: 10,
             ..DaemonStatus::default()
         }
     }
@@ -450,7 +451,7 @@ mod tests {
     #[test]
     fn no_daemon_is_grey_with_a_dash_and_says_how_to_start_it() {
         let shown = view(
-            &Err(LinkError::NotRunning),
+            &Err(LinkError::NotRunning(std::path::PathBuf::new())),
             Some("The daemon stopped at 10:00:00"),
             Path::new("/home/me/.local/share/tikker"),
             &TimeZone::UTC,
@@ -493,7 +494,7 @@ mod tests {
             Path::new("/home/me/.local/share/tikker")
         );
         let bare = show(DaemonStatus {
-            database: Some("tikker.db".into()),
+            database: "tikker.db".into(),
             ..capturing()
         });
         assert_eq!(bare.data_folder, Path::new("/fallback"));

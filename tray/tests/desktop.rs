@@ -203,7 +203,11 @@ fn verdicts_colour_the_icon_and_pausing_from_the_menu_turns_it_grey() {
                 .find(|(line, _)| line.starts_with("POST /pause "))
         },
     );
-    assert_eq!(body, r#"{"duration_s": 900}"#);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        serde_json::json!({"duration_s": 900}),
+        "{body}"
+    );
     desktop.wait_for_tooltip(&item, &["paused until"]);
     desktop.wait_for_icon("tray-paused-from-green", GREY, true);
 }

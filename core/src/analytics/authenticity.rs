@@ -8,86 +8,16 @@
 //! ([`Verdict::from_score`]) and the reason names every distance component with its weighted
 //! value. Speed and rhythm alone decide nothing here.
 //!
-//! **Calibration** ([`calibrate`]) uses only the baseline's own typing, as
-//! [`OwnerModel::enrol`](crate::monitor::OwnerModel::enrol) does: [`CALIBRATION_WINDOWS`]
-//! windows spread over the keystrokes the baseline was built from are each scored against a
-//! profile of the *other* keystrokes, and those distances anchor the score curve (median →
-//! 0.95, 99th percentile → 0.40). A window is a third of the baseline's keystrokes, at most
-//! [`MAX_WINDOW_KEYSTROKES`] and at least [`MIN_WINDOW_KEYSTROKES`]: a baseline of fewer than
-//! 30 complete keystrokes has no calibration, and its checks are `unknown`. The profile of the
-//! other keystrokes is a profile of what comes before the window merged with one of what comes
-//! after it, both built in one pass each, so calibrating costs about three profile builds.
+//! **Calibration**: see [`super::baseline::calibrate`]; a baseline without one answers `unknown`.
 
-use serde::{Deserialize, Serialize};
-
-use super::baseline::Baseline;
+use super::baseline::{Baseline, BaselineCalibration, MIN_WINDOW_KEYSTROKES};
 use crate::event::KeyEvent;
-use crate::keystroke::{Keystroke, keystrokes};
-use crate::profile::Profile;
-use crate::verify::calibration::{Calibration, Verdict, confidence};
+use crate::keystroke::keystrokes;
+use crate::verify::calibration::{Verdict, confidence};
 use crate::verify::freetext::{COMPONENT_NAMES, N_COMPONENTS, Params, Verifier};
 
-/// The largest window of a calibration (and of a check), in keystrokes.
-pub const MAX_WINDOW_KEYSTROKES: usize = 50;
-/// The smallest window of a calibration, in keystrokes.
-pub const MIN_WINDOW_KEYSTROKES: usize = 10;
-/// Windows scored to calibrate a baseline.
-pub const CALIBRATION_WINDOWS: usize = 12;
 /// Shared keys and digraphs at which a check's confidence reaches 63 %.
 pub const CONFIDENCE_SCALE: f64 = 100.0;
-
-/// A baseline's score calibration and the window size it holds for.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct BaselineCalibration {
-    /// Distances → scores.
-    pub calibration: Calibration,
-    /// Keystrokes per scored window.
-    pub window_keystrokes: usize,
-}
-
-/// Calibrates the scores of a baseline built from `keys` (in press order); `None` if there are
-/// too few keystrokes (see the module documentation).
-pub fn calibrate(keys: &[Keystroke], params: &Params) -> Option<BaselineCalibration> {
-    let n = keys.len();
-    let window = (n / 3).min(MAX_WINDOW_KEYSTROKES);
-    if window < MIN_WINDOW_KEYSTROKES {
-        return None;
-    }
-    let last_start = n - window;
-    let starts: Vec<usize> = (0..CALIBRATION_WINDOWS)
-        .map(|i| i * last_start / (CALIBRATION_WINDOWS - 1))
-        .collect();
-    // What comes before each window...
-    let mut before = Vec::with_capacity(starts.len());
-    let mut running = Profile::new();
-    let mut done = 0;
-    for &start in &starts {
-        if start > done {
-            running.update(&keys[done..start]);
-            done = start;
-        }
-        before.push(running.clone());
-    }
-    // ... merged with what comes after it.
-    let mut running = Profile::new();
-    let mut from = n;
-    let mut distances = vec![0.0; starts.len()];
-    for (i, rest) in before.iter_mut().enumerate().rev() {
-        let end = starts[i] + window;
-        if end < from {
-            running.update(&keys[end..from]);
-            from = end;
-        }
-        rest.merge(&running);
-        distances[i] = Verifier::new(rest, params)
-            .score(&keys[starts[i]..end])
-            .distance;
-    }
-    Calibration::from_owner_distances(&distances).map(|calibration| BaselineCalibration {
-        calibration,
-        window_keystrokes: window,
-    })
-}
 
 /// The answer of `/authenticity/check`.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,7 +132,7 @@ impl Checker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analytics::baseline::Baseline;
+    use crate::analytics::baseline::{MAX_WINDOW_KEYSTROKES, calibrate};
     use crate::key::KeyCode;
 
     /// Synthetic typing of one "person": a hold time and a rhythm of their own, jittered.

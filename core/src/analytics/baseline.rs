@@ -3,22 +3,93 @@
 //!
 //! A [`Baseline`] keeps what the anomaly and authenticity checks compare with: the speed and
 //! rhythm of the typing it was built from ([`super::metrics`]), the [`Profile`] of its complete
-//! keystrokes, and that profile's score calibration ([`super::authenticity::calibrate`]). It
+//! keystrokes, and that profile's score calibration ([`calibrate`]). It
 //! keeps no text: the common words of `/profile/build` are computed for the answer only. It is
 //! stored as JSON in the `api_baselines` table (see [`crate::store::StoredBaseline`]), apart from
 //! the owner's profiles, which no API caller can read or change.
+//!
+//! **Calibration** ([`calibrate`]) uses only the baseline's own typing, as
+//! [`OwnerModel::enrol`](crate::monitor::OwnerModel::enrol) does: [`CALIBRATION_WINDOWS`]
+//! windows spread over the keystrokes the baseline was built from are each scored against a
+//! profile of the *other* keystrokes, and those distances anchor the score curve (median →
+//! 0.95, 99th percentile → 0.40). A window is a third of the baseline's keystrokes, at most
+//! [`MAX_WINDOW_KEYSTROKES`] and at least [`MIN_WINDOW_KEYSTROKES`]: a baseline of fewer than
+//! 30 complete keystrokes has no calibration, and its checks are `unknown`. The profile of the
+//! other keystrokes is a profile of what comes before the window merged with one of what comes
+//! after it, both built in one pass each, so calibrating costs about three profile builds.
 
 use serde::{Deserialize, Serialize};
 
-use super::authenticity::{BaselineCalibration, calibrate};
 use super::metrics::{TypingMetrics, measure};
 use crate::event::KeyEvent;
+use crate::keystroke::Keystroke;
 use crate::keystroke::keystrokes;
 use crate::profile::Profile;
+use crate::verify::calibration::Calibration;
 use crate::verify::freetext::Params;
+use crate::verify::freetext::Verifier;
 
 /// The version of the stored form.
 pub const BASELINE_FORMAT: u32 = 1;
+
+/// The largest window of a calibration (and of a check), in keystrokes.
+pub const MAX_WINDOW_KEYSTROKES: usize = 50;
+/// The smallest window of a calibration, in keystrokes.
+pub const MIN_WINDOW_KEYSTROKES: usize = 10;
+/// Windows scored to calibrate a baseline.
+pub const CALIBRATION_WINDOWS: usize = 12;
+/// A baseline's score calibration and the window size it holds for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BaselineCalibration {
+    /// Distances → scores.
+    pub calibration: Calibration,
+    /// Keystrokes per scored window.
+    pub window_keystrokes: usize,
+}
+
+/// Calibrates the scores of a baseline built from `keys` (in press order); `None` if there are
+/// too few keystrokes (see the module documentation).
+pub fn calibrate(keys: &[Keystroke], params: &Params) -> Option<BaselineCalibration> {
+    let n = keys.len();
+    let window = (n / 3).min(MAX_WINDOW_KEYSTROKES);
+    if window < MIN_WINDOW_KEYSTROKES {
+        return None;
+    }
+    let last_start = n - window;
+    let starts: Vec<usize> = (0..CALIBRATION_WINDOWS)
+        .map(|i| i * last_start / (CALIBRATION_WINDOWS - 1))
+        .collect();
+    // What comes before each window...
+    let mut before = Vec::with_capacity(starts.len());
+    let mut running = Profile::new();
+    let mut done = 0;
+    for &start in &starts {
+        if start > done {
+            running.update(&keys[done..start]);
+            done = start;
+        }
+        before.push(running.clone());
+    }
+    // ... merged with what comes after it.
+    let mut running = Profile::new();
+    let mut from = n;
+    let mut distances = vec![0.0; starts.len()];
+    for (i, rest) in before.iter_mut().enumerate().rev() {
+        let end = starts[i] + window;
+        if end < from {
+            running.update(&keys[end..from]);
+            from = end;
+        }
+        rest.merge(&running);
+        distances[i] = Verifier::new(rest, params)
+            .score(&keys[starts[i]..end])
+            .distance;
+    }
+    Calibration::from_owner_distances(&distances).map(|calibration| BaselineCalibration {
+        calibration,
+        window_keystrokes: window,
+    })
+}
 
 /// What a `user_id`'s typing was like when its baseline was built.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,8 +2,9 @@
 //! "predict-user" services), as library code: the daemon's API module only parses requests,
 //! calls these functions and writes their answers.
 //!
-//! Everything here computes on what the caller sends, except where a function takes a
-//! [`Store`](crate::store::Store):
+//! Everything here computes on the data it is given: the request's events, or what the caller
+//! read from the store (daily statistics, stored baselines). Nothing here reads a file or a
+//! database.
 //!
 //! - [`input`]: the checks every request's events and `user_id` pass (with errors that name the
 //!   field), and the limits;
@@ -16,10 +17,12 @@
 //! - [`anomalies`]: speed and rhythm deviations from a baseline;
 //! - [`authenticity`]: the free-text verifier's calibrated score of a request against a
 //!   baseline;
-//! - [`temporal`]: events per day stored in `tikker.db`, their trend, and peak hours;
-//! - [`behavior`]: the behaviour model trained on windows of stored typing;
-//! - [`predict_user`]: the 8-number timing summary the predict-user endpoint receives, the
-//!   names its models are stored under, and the training sets `tikker train identify` builds.
+//! - [`temporal`]: events per day (from the stored days' statistics), their trend, and peak
+//!   hours;
+//! - [`predict_user`]: the checks of the 8-number timing summary the predict-user endpoint
+//!   receives.
+//!
+//! The behaviour model and the identification models live in `tikker-identify`.
 //!
 //! **Key codes** are Linux evdev numbers, as tikker stores them. Speed and rhythm use press times
 //! only, and every press but a modifier's counts as a character: the original service's clients
@@ -30,7 +33,6 @@
 pub mod anomalies;
 pub mod authenticity;
 pub mod baseline;
-pub mod behavior;
 pub mod input;
 pub mod metrics;
 pub mod patterns;

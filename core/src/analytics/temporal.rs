@@ -15,8 +15,7 @@ use jiff::{Timestamp, ToSpan};
 
 use super::input::InputError;
 use crate::event::{KeyAction, KeyEvent};
-use crate::stats::summarize;
-use crate::store::{EventFilter, Store, StoreError};
+use crate::stats::DayStats;
 
 /// The longest range of `/temporal/analyze`, in days (ten years).
 pub const MAX_RANGE_DAYS: u32 = 3650;
@@ -68,17 +67,6 @@ pub struct TemporalAnalysis {
     pub days: Vec<DailyCount>,
 }
 
-/// Why a temporal analysis could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum TemporalError {
-    /// The range is not acceptable.
-    #[error(transparent)]
-    Input(#[from] InputError),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// The trend of daily counts (oldest first).
 pub fn trend(counts: &[u64]) -> Trend {
     if counts.iter().filter(|c| **c > 0).count() < 2 {
@@ -109,19 +97,30 @@ fn day_start(date: Date, tz: &TimeZone) -> Result<i64, InputError> {
         .map_err(|e| InputError::new("date_range_days", format!("no such day: {e}")))
 }
 
-/// Events per day over the last `days` days up to `now` (in `tz`), from every stored session.
-pub fn analyze(
-    store: &Store,
-    days: u32,
-    now: Timestamp,
-    tz: &TimeZone,
-) -> Result<TemporalAnalysis, TemporalError> {
+/// The calendar days of a `/temporal/analyze` range, the last of them today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayRange {
+    /// The first day.
+    pub first: Date,
+    /// The last day: today.
+    pub today: Date,
+    /// The start of the first day (µs since the Unix epoch), the lower bound of the events read.
+    pub from_us: i64,
+    /// The start of tomorrow (µs), the exclusive upper bound of the events read.
+    pub to_us: i64,
+}
+
+/// The last `days` days up to `now`, in `tz`.
+///
+/// # Errors
+/// An [`InputError`] naming `date_range_days` when `days` is outside 1..=[`MAX_RANGE_DAYS`] or
+/// the range leaves the calendar.
+pub fn day_range(days: u32, now: Timestamp, tz: &TimeZone) -> Result<DayRange, InputError> {
     if !(1..=MAX_RANGE_DAYS).contains(&days) {
         return Err(InputError::new(
             "date_range_days",
             format!("{days} is out of range: give 1 to {MAX_RANGE_DAYS}"),
-        )
-        .into());
+        ));
     }
     let today = now.to_zoned(tz.clone()).date();
     let out_of_range = |e: jiff::Error| InputError::new("date_range_days", e.to_string());
@@ -129,16 +128,25 @@ pub fn analyze(
         .checked_sub((i64::from(days) - 1).days())
         .map_err(out_of_range)?;
     let tomorrow = today.tomorrow().map_err(out_of_range)?;
-    let filter = EventFilter {
-        from_us: Some(day_start(first, tz)?),
-        to_us: Some(day_start(tomorrow, tz)?),
-        user: None,
-    };
-    let summary = summarize(store, &filter, tz.clone())?;
-    let mut stored = summary.days.iter().peekable();
-    let mut list = Vec::with_capacity(days as usize);
-    let mut date = first;
-    while date <= today {
+    Ok(DayRange {
+        first,
+        today,
+        from_us: day_start(first, tz)?,
+        to_us: day_start(tomorrow, tz)?,
+    })
+}
+
+/// Events per day over `range`, from the per-day statistics of the stored events in it
+/// (`stored`, oldest first, as [`crate::stats::Summary::days`] lists them), and their trend.
+///
+/// # Errors
+/// An [`InputError`] naming `date_range_days` if the range leaves the calendar.
+pub fn analyze(range: &DayRange, stored: &[DayStats]) -> Result<TemporalAnalysis, InputError> {
+    let out_of_range = |e: jiff::Error| InputError::new("date_range_days", e.to_string());
+    let mut stored = stored.iter().peekable();
+    let mut list = Vec::new();
+    let mut date = range.first;
+    while date <= range.today {
         let mut total_events = 0;
         while let Some(day) = stored.next_if(|d| d.date <= date) {
             if day.date == date {
@@ -196,7 +204,6 @@ pub fn peak_hours(events: &[KeyEvent], tz: &TimeZone) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::key::KeyCode;
-    use crate::store::{NewSession, Store};
     use rstest::rstest;
 
     #[rstest]
@@ -211,32 +218,26 @@ mod tests {
 
     #[test]
     fn every_day_of_the_range_is_listed_with_its_stored_events() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
         let tz = TimeZone::UTC;
         let now: Timestamp = "2026-03-10T12:00:00Z".parse().unwrap();
         let day_us = 86_400_000_000i64;
-        let mut tx = store.write().unwrap();
-        for (days_ago, count) in [(0i64, 6), (2, 4), (9, 100)] {
+        let mut stats = crate::stats::StatsBuilder::new(tz.clone());
+        for (days_ago, count) in [(9i64, 100), (2, 4), (0, 6)] {
             let start = now.as_microsecond() - days_ago * day_us;
-            let session = tx
-                .begin_session(
-                    &NewSession {
-                        source_kind: "import".into(),
-                        source_detail: "test".into(),
-                        user: "me".into(),
-                        label: format!("s{days_ago}"),
-                    },
-                    start,
-                )
-                .unwrap();
-            let events: Vec<KeyEvent> = (0..count)
-                .map(|i| KeyEvent::press(start + i * 1000, KeyCode(30)))
-                .collect();
-            tx.append(session, &events).unwrap();
+            for i in 0..count {
+                stats
+                    .push(days_ago, &KeyEvent::press(start + i * 1000, KeyCode(30)))
+                    .unwrap();
+            }
         }
-        tx.commit().unwrap();
-        let analysis = analyze(&store, 3, now, &tz).unwrap();
+        let stored = stats.finish().days;
+        let range = day_range(3, now, &tz).unwrap();
+        let in_range: Vec<DayStats> = stored
+            .iter()
+            .filter(|d| d.date >= range.first)
+            .cloned()
+            .collect();
+        let analysis = analyze(&range, &in_range).unwrap();
         let days: Vec<(String, u64)> = analysis
             .days
             .iter()
@@ -251,9 +252,10 @@ mod tests {
             ]
         );
         assert_eq!(analysis.trend, Trend::Increasing);
-        let err = analyze(&store, 0, now, &tz).unwrap_err();
+        let err = day_range(0, now, &tz).unwrap_err();
         assert!(err.to_string().contains("date_range_days"), "{err}");
-        assert_eq!(analyze(&store, 3650, now, &tz).unwrap().days.len(), 3650);
+        let decade = day_range(3650, now, &tz).unwrap();
+        assert_eq!(analyze(&decade, &stored).unwrap().days.len(), 3650);
     }
 
     #[test]

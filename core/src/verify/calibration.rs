@@ -80,8 +80,10 @@ impl Calibration {
     }
 }
 
-/// What tikker concludes about who is typing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What tikker concludes about who is typing: the one verdict type of the engine, the store, the
+/// HTTP API and the tray (a verdict a reader does not know reads as [`Verdict::Unknown`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Score above 0.8.
@@ -92,7 +94,9 @@ pub enum Verdict {
     Uncertain,
     /// Score at most 0.4.
     Suspicious,
-    /// No profile to compare with (yet).
+    /// No profile to compare with (yet), or a verdict this build does not know.
+    #[default]
+    #[serde(other)]
     Unknown,
 }
 
@@ -113,6 +117,29 @@ impl Verdict {
         match self {
             Verdict::Authentic => "authentic",
             Verdict::LikelyAuthentic => "likely_authentic",
+            Verdict::Uncertain => "uncertain",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// The verdict named `name` ([`Verdict::as_str`]); a name this build does not know is
+    /// [`Verdict::Unknown`].
+    pub fn from_name(name: &str) -> Verdict {
+        match name {
+            "authentic" => Verdict::Authentic,
+            "likely_authentic" => Verdict::LikelyAuthentic,
+            "uncertain" => Verdict::Uncertain,
+            "suspicious" => Verdict::Suspicious,
+            _ => Verdict::Unknown,
+        }
+    }
+
+    /// The verdict in words, for people (`likely authentic`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Authentic => "authentic",
+            Verdict::LikelyAuthentic => "likely authentic",
             Verdict::Uncertain => "uncertain",
             Verdict::Suspicious => "suspicious",
             Verdict::Unknown => "unknown",

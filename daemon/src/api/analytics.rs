@@ -9,20 +9,19 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use tikker_core::KeyEvent;
 use tikker_core::analytics::authenticity::Authenticity;
-use tikker_core::analytics::behavior::{self, BehaviorCategory, BehaviorError};
 use tikker_core::analytics::input::{self, RawEvent};
 use tikker_core::analytics::metrics::measure;
 use tikker_core::analytics::{anomalies, patterns, temporal, words};
-use tikker_core::store::StoredModel;
-use tikker_core::verify::calibration::Verdict;
+use tikker_identify::behavior::{self, BehaviorCategory, BehaviorError};
+use tikker_store::StoredModel;
 use utoipa::IntoParams;
 
 use super::body::{ApiError, ApiJson, ErrorBody, EventsBodyErrors};
 use super::state::{ApiState, LoadedBaseline, blocking};
-use super::wire::{
+use tikker_wire::api::{
     AnomalyOut, AnomalyType, AuthenticityOut, BehaviorCategoryOut, BehaviorFeaturesOut,
     BehaviorOut, DayOut, EventsRequest, HealthOut, PatternOut, ProfileOut, TemporalOut,
-    TemporalRequest, TrainOut, TrendOut, VerdictOut,
+    TemporalRequest, TrainOut, TrendOut,
 };
 
 /// The request's `user_id` and events, checked and sorted.
@@ -166,16 +165,6 @@ fn anomalies_out(baseline: &LoadedBaseline, events: &[KeyEvent]) -> Vec<AnomalyO
         .collect()
 }
 
-fn verdict_out(verdict: Verdict) -> VerdictOut {
-    match verdict {
-        Verdict::Authentic => VerdictOut::Authentic,
-        Verdict::LikelyAuthentic => VerdictOut::LikelyAuthentic,
-        Verdict::Uncertain => VerdictOut::Uncertain,
-        Verdict::Suspicious => VerdictOut::Suspicious,
-        Verdict::Unknown => VerdictOut::Unknown,
-    }
-}
-
 /// Whether the request's typing is its `user_id`'s: the free-text verifier's score against the
 /// baseline, calibrated on the baseline's own typing.
 #[utoipa::path(post, path = "/authenticity/check", tag = "analytics", request_body = EventsRequest,
@@ -198,7 +187,7 @@ pub async fn check_authenticity(
         Json(AuthenticityOut {
             authenticity_score: answer.score,
             confidence: answer.confidence,
-            verdict: verdict_out(answer.verdict),
+            verdict: answer.verdict,
             reason: answer.reason,
         })
     };
@@ -237,14 +226,18 @@ pub async fn analyze_temporal(
             )
         })?;
     blocking(move || {
-        let analysis = state
+        let range = temporal::day_range(days, jiff::Timestamp::now(), &state.tz)?;
+        let filter = tikker_store::EventFilter {
+            from_us: Some(range.from_us),
+            to_us: Some(range.to_us),
+            user: None,
+        };
+        let summary = state
             .store
-            .read(|store| temporal::analyze(store, days, jiff::Timestamp::now(), &state.tz))
-            .map_err(ApiError::internal)?
-            .map_err(|e| match e {
-                temporal::TemporalError::Input(e) => ApiError::from(e),
-                temporal::TemporalError::Store(e) => ApiError::internal(e),
-            })?;
+            .read(|store| tikker_store::history::summarize(store, &filter, state.tz.clone()))
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?;
+        let analysis = temporal::analyze(&range, &summary.days)?;
         Ok(Json(TemporalOut {
             trend: match analysis.trend {
                 temporal::Trend::Increasing => TrendOut::Increasing,
@@ -313,7 +306,15 @@ pub async fn train_model(
     blocking(move || {
         let windows = state
             .store
-            .read(|store| behavior::stored_windows(store, sample_size))
+            .read(|store| {
+                let mut sampler = behavior::WindowSampler::new(sample_size);
+                store
+                    .for_each_event(&Default::default(), |info, event| {
+                        sampler.push(info.id.0, &event);
+                        Ok::<(), tikker_store::StoreError>(())
+                    })
+                    .map(|_| sampler.finish())
+            })
             .and_then(|r| r)
             .map_err(ApiError::internal)?;
         let trained = behavior::train(&windows, 0).map_err(|e| match e {
@@ -337,7 +338,7 @@ pub async fn train_model(
             created_us: jiff::Timestamp::now().as_microsecond(),
             trained_on: format!(
                 "the newest {} windows of {} key presses of stored typing; labels from the rule \
-                 of tikker_core::analytics::behavior",
+                 of tikker_identify::behavior",
                 trained.samples,
                 behavior::WINDOW_PRESSES
             ),

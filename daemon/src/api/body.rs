@@ -39,6 +39,7 @@ pub struct ErrorBody {
 
 /// The error answers of every route whose body is a list of events (400, 413, 415 and 422, each
 /// an [`ErrorBody`]), named once for the `responses(…)` of those routes' descriptions.
+#[derive(Debug)]
 pub struct EventsBodyErrors;
 
 impl utoipa::IntoResponses for EventsBodyErrors {

@@ -14,32 +14,20 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::body::{ApiError, ErrorBody};
 use super::state::ApiState;
-use crate::pause::Pause;
-use crate::state::StatusReport;
+use tikker_capture::pause::Pause;
+use tikker_wire::status::{PauseRequest, StatusReport};
 
 /// The longest pause, in seconds: a century (longer is no longer a time).
 pub const MAX_PAUSE_S: u64 = 100 * 365 * 86_400;
-
-/// The body of `POST /pause`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PauseRequest {
-    /// How long to pause, in seconds (1 to 3153600000, a century); absent: until resumed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1, maximum = 3_153_600_000_u64)]
-    pub duration_s: Option<u64>,
-}
 
 /// The capture daemon's status: `state` (`starting`, `capturing`, `paused`, `waiting`,
 /// `stopping`), source, pause, event counts, capture-to-disk latency, database, pid, uptime.
 #[utoipa::path(get, path = "/status", tag = "daemon", security(("bearer" = [])),
     responses(
-        (status = 200, description = "The status report", body = Object),
+        (status = 200, description = "The status report", body = StatusReport),
         (status = 401, description = "No token over TCP", body = ErrorBody),
         (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
 pub async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusReport>, ApiError> {
@@ -51,7 +39,7 @@ pub async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusRep
 #[utoipa::path(post, path = "/pause", tag = "daemon", security(("bearer" = [])),
     request_body(content = Option<PauseRequest>, description = "`{\"duration_s\": N}`, or no body"),
     responses(
-        (status = 200, description = "Paused: the status report", body = Object),
+        (status = 200, description = "Paused: the status report", body = StatusReport),
         (status = 400, description = "A malformed body", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
         (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
@@ -91,7 +79,7 @@ pub async fn pause(
 /// Resumes capture; answers with the status.
 #[utoipa::path(post, path = "/resume", tag = "daemon", security(("bearer" = [])),
     responses(
-        (status = 200, description = "Resumed: the status report", body = Object),
+        (status = 200, description = "Resumed: the status report", body = StatusReport),
         (status = 401, description = "No token over TCP", body = ErrorBody),
         (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
 pub async fn resume(State(state): State<Arc<ApiState>>) -> Result<Json<StatusReport>, ApiError> {

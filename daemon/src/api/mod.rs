@@ -33,9 +33,6 @@ pub mod records;
 pub mod security;
 pub mod state;
 pub mod store;
-#[cfg(test)]
-mod tests;
-pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -217,7 +214,7 @@ impl ApiOptions {
         Ok(ApiOptions {
             tcp: (config.tcp || listen.is_some()).then_some(address),
             allow_remote: config.allow_remote,
-            token_file: security::token_file()?,
+            token_file: crate::paths::api_token_file()?,
         })
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use tikker_core::analytics::predict_user::{Series, features, model_name};
-use tikker_core::identify::ModelKind;
+use tikker_core::analytics::predict_user::{Series, features};
+use tikker_identify::ModelKind;
+use tikker_identify::model_name;
 
 use super::body::{ApiError, PredictUserErrorBody, PredictUserJson};
 use super::state::{ApiState, blocking};
-use super::wire::{PredictUserOut, PredictUserRequest, SeriesIn};
+use tikker_wire::api::{PredictUserOut, PredictUserRequest, SeriesIn};
 
 fn series(name: &'static str, s: SeriesIn) -> (&'static str, Series) {
     (

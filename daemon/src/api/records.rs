@@ -11,14 +11,14 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use tikker_core::stats::summarize;
-use tikker_core::store::EventFilter;
+use tikker_store::EventFilter;
+use tikker_store::history::summarize;
 use utoipa::IntoParams;
 
 use super::body::{ApiError, ErrorBody};
 use super::state::{ApiState, blocking};
-use super::wire::{AlertOut, DailyStatsOut, DayStatsOut, ScoreOut};
-use crate::clock::rfc3339;
+use tikker_capture::clock::rfc3339;
+use tikker_wire::api::{AlertOut, DailyStatsOut, DayStatsOut, ScoreOut};
 
 /// The most rows one call returns.
 pub const MAX_LIMIT: usize = 10_000;

@@ -78,7 +78,7 @@ impl ApiToken {
                 current_uid()
             );
         }
-        tikker_core::store::restrict_mode(path, 0o600)?;
+        tikker_store::restrict_mode(path, 0o600)?;
         let mut text = String::new();
         std::fs::File::open(path)
             .and_then(|mut file| file.read_to_string(&mut text))
@@ -94,19 +94,11 @@ impl ApiToken {
     }
 }
 
-/// Where the token lives: `api-token` in tikker's configuration folder.
-pub fn token_file() -> anyhow::Result<PathBuf> {
-    let config = crate::config::default_config_file()?;
-    Ok(config
-        .parent()
-        .map_or_else(|| PathBuf::from(TOKEN_FILE), |dir| dir.join(TOKEN_FILE)))
-}
-
 /// Writes a new token to `path` atomically: a private temporary file linked into place, so that
 /// two processes starting at once agree on one token and nobody ever reads half of one.
 fn create(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        tikker_core::store::ensure_private_dir(dir)?;
+        tikker_store::ensure_private_dir(dir)?;
     }
     let mut random = [0u8; TOKEN_BYTES];
     std::fs::File::open("/dev/urandom")

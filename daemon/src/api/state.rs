@@ -18,8 +18,8 @@ use tikker_core::analytics::authenticity::Checker;
 use tikker_core::analytics::baseline::Baseline;
 use tikker_core::analytics::input::MAX_EVENTS;
 use tikker_core::analytics::metrics::TypingMetrics;
-use tikker_core::identify::IdentifyModel;
-use tikker_core::store::StoredBaseline;
+use tikker_identify::IdentifyModel;
+use tikker_store::StoredBaseline;
 
 use super::body::ApiError;
 use super::store::ApiStore;

@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
 use anyhow::Context;
-use tikker_core::store::{Store, StoreError};
+use tikker_store::{Store, StoreError};
 
 /// Read connections kept open between requests.
 const POOLED_READERS: usize = 16;

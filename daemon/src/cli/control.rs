@@ -2,13 +2,9 @@
 //! control socket.
 
 use clap::Args;
-use hyper::Method;
-
-use crate::api::control::PauseRequest;
-use crate::control::client;
-use crate::pause::parse_duration;
-use crate::runtime_dir::RuntimeDir;
-use crate::state::StatusReport;
+use tikker_capture::pause::parse_duration;
+use tikker_wire::client::ControlClient;
+use tikker_wire::status::{AuthPhase, StatusReport};
 
 /// Arguments of `tikker pause`.
 #[derive(Debug, Args)]
@@ -26,28 +22,19 @@ pub struct StatusArgs {
     json: bool,
 }
 
-fn call(method: Method, path: &str, body: Option<String>) -> anyhow::Result<StatusReport> {
-    let socket = RuntimeDir::locate().control_socket();
-    tokio::runtime::Builder::new_current_thread()
+/// Runs one request of the control client to completion.
+fn block_on<T>(
+    request: impl std::future::Future<Output = Result<T, tikker_wire::client::LinkError>>,
+) -> anyhow::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(client::call(&socket, method, path, body))
+        .block_on(request)?)
 }
 
 pub fn pause(args: PauseArgs) -> anyhow::Result<()> {
-    let request = PauseRequest {
-        duration_s: args
-            .duration
-            .as_deref()
-            .map(parse_duration)
-            .transpose()?
-            .map(|d| d.as_secs()),
-    };
-    let report = call(
-        Method::POST,
-        "/pause",
-        Some(serde_json::to_string(&request)?),
-    )?;
+    let duration = args.duration.as_deref().map(parse_duration).transpose()?;
+    let report = block_on(ControlClient::for_this_user().pause(duration))?;
     match &report.paused_until {
         Some(end) => println!("capture paused until {}", local_time(end)),
         None => println!("capture paused until `tikker resume`"),
@@ -56,13 +43,13 @@ pub fn pause(args: PauseArgs) -> anyhow::Result<()> {
 }
 
 pub fn resume() -> anyhow::Result<()> {
-    let report = call(Method::POST, "/resume", None)?;
-    println!("capture resumed ({})", report.state);
+    let report = block_on(ControlClient::for_this_user().resume())?;
+    println!("capture resumed ({})", report.state.as_str());
     Ok(())
 }
 
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let report = call(Method::GET, "/status", None)?;
+    let report: StatusReport = block_on(ControlClient::for_this_user().status())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -71,7 +58,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         (Some(source), Some(detail)) => format!(" from {source} ({detail})"),
         _ => String::new(),
     };
-    println!("{}{source}", report.state);
+    println!("{}{source}", report.state.as_str());
     if let Some(reason) = &report.waiting_reason {
         println!("  not capturing: {reason}");
     }
@@ -90,11 +77,13 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         "  capture to disk: p50 {:.0} ms, p99 {:.0} ms",
         report.latency.p50_ms, report.latency.p99_ms
     );
-    println!("  events today: {}", report.events_today);
-    let auth = &report.auth;
-    match auth.phase.as_str() {
-        "off" => println!("  authentication: off (monitor.enabled = false)"),
-        "enrolling" => println!(
+    if let Some(today) = report.events_today {
+        println!("  events today: {today}");
+    }
+    let auth = report.auth.clone().unwrap_or_default();
+    match auth.phase {
+        AuthPhase::Off => println!("  authentication: off (monitor.enabled = false)"),
+        AuthPhase::Enrolling => println!(
             "  authentication: enrolling, {} of {} keystrokes ({:.0} %); verdicts are unknown until then",
             auth.enrolled_keystrokes,
             auth.enrolment_needed,
@@ -109,11 +98,11 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     match (auth.score, &auth.scored_at) {
         (Some(score), Some(at)) => println!(
             "  last score: {score:.2} ({}, confidence {:.2}) at {}",
-            auth.verdict,
+            auth.verdict.as_str(),
             auth.confidence.unwrap_or_default(),
             local_time(at)
         ),
-        _ => println!("  last score: none yet ({})", auth.verdict),
+        _ => println!("  last score: none yet ({})", auth.verdict.as_str()),
     }
     match &auth.last_alert {
         Some(alert) => println!(

@@ -4,7 +4,7 @@ use clap::Args;
 
 use super::RunContext;
 use crate::daemon::{DaemonOptions, configured_source};
-use crate::source::SourceSpec;
+use tikker_capture::SourceSpec;
 
 /// Arguments of `tikker daemon`.
 #[derive(Debug, Args)]

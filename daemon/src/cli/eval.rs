@@ -9,11 +9,11 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use tikker_core::dataset::cmu::read_cmu_csv;
-use tikker_core::eval::cmu::{
+use tikker_core::verify::fixed_text::DetectorKind;
+use tikker_research::dataset::cmu::read_cmu_csv;
+use tikker_research::eval::cmu::{
     DetectorEvaluation, ProtocolConfig, evaluate_detector, split_subjects,
 };
-use tikker_core::verify::fixed_text::DetectorKind;
 
 /// Arguments of `tikker eval`.
 #[derive(Debug, Args)]
@@ -243,11 +243,11 @@ struct FreetextReport {
 }
 
 fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
-    use tikker_core::eval::freetext::{
+    use tikker_core::verify::freetext::Params;
+    use tikker_research::eval::freetext::{
         BaselineKind, EvalConfig, EvalResult, evaluate_baseline, evaluate_freetext,
         prepare_baseline, prepare_windows,
     };
-    use tikker_core::verify::freetext::Params;
 
     let galleries: Vec<usize> =
         if args.gallery == "all" {
@@ -347,8 +347,8 @@ pub(super) fn load_participants(
     path: &std::path::Path,
     format: FreetextFormat,
     threads: usize,
-) -> anyhow::Result<Vec<tikker_core::dataset::Participant>> {
-    use tikker_core::dataset::{aalto, read_events_csv};
+) -> anyhow::Result<Vec<tikker_research::dataset::Participant>> {
+    use tikker_research::dataset::{aalto, read_events_csv};
     Ok(match format {
         FreetextFormat::Aalto => {
             let files = aalto::participant_files(path)
@@ -368,7 +368,7 @@ pub(super) fn load_participants(
 }
 
 fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
-    use tikker_core::eval::continuous::{SpliceConfig, simulate};
+    use tikker_research::eval::continuous::{SpliceConfig, simulate};
     let participants = load_participants(&args.path, args.format, args.threads)?;
     let mut config = SpliceConfig {
         enrol_units: args.enrol_units,
@@ -389,7 +389,7 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
         struct Out<'a> {
             config: &'a SpliceConfig,
             seconds: f64,
-            report: &'a tikker_core::eval::continuous::SpliceReport,
+            report: &'a tikker_research::eval::continuous::SpliceReport,
         }
         println!(
             "{}",
@@ -442,8 +442,8 @@ struct IdentifyRow {
 }
 
 fn identify(args: IdentifyArgs) -> anyhow::Result<()> {
-    use tikker_core::eval::identify::{FeatureSet, accuracy, features, select};
-    use tikker_core::identify::{IdentifyModel, ModelKind, TrainOptions};
+    use tikker_identify::{IdentifyModel, ModelKind, TrainOptions};
+    use tikker_research::eval::identify::{FeatureSet, accuracy, features, select};
     let IdentifyFormat::Cmu = args.format;
     let kinds: Vec<ModelKind> = if args.model == "all" {
         ModelKind::ALL.to_vec()

@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use clap::{Args, ValueEnum};
-use tikker_core::export::{ExportFormat, export};
+use tikker_formats::export::ExportFormat;
+use tikker_store::export::export;
 
 use super::{FilterArgs, RunContext};
 

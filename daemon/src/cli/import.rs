@@ -6,7 +6,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tikker_core::import::{ImportFormat, ImportOptions, ImportReport, import_file};
+use tikker_formats::ImportFormat;
+use tikker_store::import::{ImportOptions, ImportReport, import_file};
 
 use super::RunContext;
 

@@ -15,12 +15,35 @@ mod token;
 mod train;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tikker_core::store::{EventFilter, Store};
+use tikker_store::{EventFilter, Store};
 
-use crate::config::{Config, Paths, default_config_file};
+use crate::config::{Config, Paths};
+use crate::paths::default_config_file;
+
+/// Runs the command line: parses the arguments, runs the command and turns its outcome into
+/// the exit code (a closed output pipe ends quietly).
+pub fn main() -> ExitCode {
+    let args = Cli::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (`tikker export | head`) is not an error worth a message.
+            if e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tikker: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
 /// Local keystroke dynamics: records key timings (never text) in tikker.db.
 #[derive(Debug, Parser)]
@@ -71,7 +94,9 @@ enum Command {
 /// What every command knows once set up.
 #[derive(Debug)]
 pub struct RunContext {
+    /// The effective configuration.
     pub config: Config,
+    /// Where the database, the configuration and the data folder are.
     pub paths: Paths,
 }
 

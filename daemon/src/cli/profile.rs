@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use tikker_core::KeyCode;
 use tikker_core::monitor::{Monitor, OwnerModel, StoredFeed};
-use tikker_core::store::{EventFilter, StoredProfile};
+use tikker_store::{EventFilter, StoredProfile};
 
 use super::RunContext;
 
@@ -79,7 +79,7 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
     let shown = ShownProfile {
         user,
         version: stored.version,
-        saved_at: crate::clock::rfc3339(stored.created_us),
+        saved_at: tikker_capture::clock::rfc3339(stored.created_us),
         keystrokes: profile.keystrokes,
         words_per_minute: profile.wpm(),
         rhythm_consistency: profile.rhythm_consistency(),
@@ -161,8 +161,7 @@ fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
         user: Some(user.to_owned()),
         ..EventFilter::default()
     };
-    let fed: StoredFeed = monitor
-        .feed_store(&store, &filter, false)
+    let fed: StoredFeed = tikker_store::history::feed_monitor(&store, &filter, &mut monitor, false)
         .context("rebuilding from the stored events")?;
     let Some(owner) = monitor.owner() else {
         bail!(
@@ -175,7 +174,7 @@ fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
     let keystrokes = owner.profile.keystrokes;
     let version = store.save_profile(
         user,
-        crate::clock::now_us(),
+        tikker_capture::clock::now_us(),
         i64::try_from(keystrokes).unwrap_or(i64::MAX),
         &json,
     )?;

@@ -1,7 +1,7 @@
 //! `tikker stats`: how much and how fast its owner types.
 
 use clap::Args;
-use tikker_core::stats::summarize;
+use tikker_store::history::summarize;
 
 use super::{FilterArgs, RunContext};
 

@@ -12,12 +12,13 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tikker_core::analytics::predict_user::{TrainingSets, cmu_sets, model_name, participant_sets};
-use tikker_core::dataset::cmu::read_cmu_csv;
-use tikker_core::eval::identify::accuracy;
-use tikker_core::identify::{IdentifyModel, ModelKind, TrainOptions};
-use tikker_core::store::StoredModel;
 use tikker_core::summary::TimingSummary;
+use tikker_identify::model_name;
+use tikker_identify::{IdentifyModel, ModelKind, TrainOptions};
+use tikker_research::dataset::cmu::read_cmu_csv;
+use tikker_research::eval::identify::accuracy;
+use tikker_research::training::{TrainingSets, cmu_sets, participant_sets};
+use tikker_store::StoredModel;
 
 use super::RunContext;
 use super::eval::{FreetextFormat, load_participants, progress};

@@ -6,8 +6,6 @@
 //! user's own processes are answered. It serves the whole HTTP API ([`crate::api`]), trusted;
 //! `tikker pause`, `resume` and `status` talk to it with [`client`].
 
-pub mod client;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! Helpers shared by the daemon's integration tests: a private home per test, the `tikker`
-//! binary, a daemon process that is stopped however the test ends, and an Xvfb display.
+//! Helpers of the daemon's integration tests: a private home per test and the `tikker` daemon
+//! in it. The parts every crate's tests share (Xvfb, a private D-Bus, dunst, waiting, data)
+//! come from `tikker-testkit`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::path::{Path, PathBuf};
@@ -7,8 +8,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
-use tikker_core::store::{EventFilter, Store, StoreError};
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
+use tikker_store::{EventFilter, Store, StoreError};
 
 /// A private HOME, runtime folder and database.
 #[derive(Debug)]
@@ -254,100 +255,13 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+            tikker_testkit::stop(&mut child, Duration::ZERO);
         }
     }
 }
 
-/// Fails (never skips) when a program the tests need is missing.
-pub fn require(program: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "{program} is not installed: run scripts/setup --test (it installs Xvfb, xdotool and x11-utils)"
-    );
-}
-
-/// An Xvfb server on a free display, stopped when dropped.
-#[derive(Debug)]
-pub struct Xvfb {
-    child: Child,
-    pub display: String,
-}
-
-impl Xvfb {
-    /// Starts Xvfb on a display it picks itself (`-displayfd`: it takes the first free number
-    /// and writes it to its standard output once it accepts connections), so parallel tests and
-    /// other X servers never share a display.
-    pub fn start() -> Xvfb {
-        use std::io::BufRead;
-        require("Xvfb");
-        require("xdotool");
-        require("xdpyinfo");
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let number: u32 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("Xvfb did not start (it said {line:?})"));
-        let display = format!(":{number}");
-        let ready = Command::new("xdpyinfo")
-            .args(["-display", &display])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(ready.success(), "Xvfb on {display} does not answer");
-        Xvfb { child, display }
-    }
-
-    /// Runs xdotool against this display.
-    pub fn xdotool(&self, args: &[&str]) {
-        let status = Command::new("xdotool")
-            .env("DISPLAY", &self.display)
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(status.success(), "xdotool {args:?} failed");
-    }
-}
-
-impl Drop for Xvfb {
-    /// SIGTERM, so that Xvfb removes its lock file and socket; SIGKILL if it lingers.
-    fn drop(&mut self) {
-        if let Some(pid) = Pid::from_raw(self.child.id() as i32) {
-            let _ = kill_process(pid, Signal::TERM);
-        }
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(2) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use tikker_testkit::{Xvfb, require, shared_data, wait_for};
 
 /// Writes an events-csv file of `events` in one session.
 pub fn write_events_csv(path: &Path, user: &str, session: &str, events: &[KeyEvent]) {
@@ -394,15 +308,4 @@ pub fn typed(text: &str) -> Vec<(KeyCode, KeyAction)> {
             [(key, KeyAction::Press), (key, KeyAction::Release)]
         })
         .collect()
-}
-
-/// The project's public data sets (`../shared/data`); fails loudly if they are missing.
-pub fn shared_data() -> std::path::PathBuf {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    assert!(
-        path.join("README.md").exists(),
-        "the data sets are expected at {} (the project's ../shared/data)",
-        path.display()
-    );
-    path
 }

@@ -8,7 +8,7 @@
 //! `target/tray-screenshots/`), and click its menu with xdotool.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -16,9 +16,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process_group};
-
-/// How long anything may take to show up on a loaded machine.
-pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The face colours the tray draws (see `src/icon.rs`).
 pub const GREEN: [u8; 3] = [0x2E, 0xA0, 0x43];
@@ -37,42 +34,8 @@ pub fn one_at_a_time() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Whether a program is on PATH.
-pub fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
-/// Polls `probe` until it gives a value, or fails after `PATIENCE` saying what was awaited.
-pub fn wait_for<T>(
-    what: &str,
-    diagnostics: impl Fn() -> String,
-    probe: impl FnMut() -> Option<T>,
-) -> T {
-    wait_for_within(PATIENCE, what, diagnostics, probe)
-}
-
-/// [`wait_for`] with another timeout.
-pub fn wait_for_within<T>(
-    patience: Duration,
-    what: &str,
-    diagnostics: impl Fn() -> String,
-    mut probe: impl FnMut() -> Option<T>,
-) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            start.elapsed() < patience,
-            "waited {patience:?} for {what}, in vain\n{}",
-            diagnostics()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use tikker_testkit::{PATIENCE, installed, wait_for, wait_for_within};
 
 /// The folder screenshots are kept in (a CI artifact): `target/tray-screenshots`.
 pub fn artifacts_dir() -> PathBuf {
@@ -86,14 +49,7 @@ pub fn artifacts_dir() -> PathBuf {
 
 /// The `tikker` binary built next to `tikker-tray` (`cargo test --workspace` builds both).
 pub fn tikker_binary() -> PathBuf {
-    let tray = Path::new(env!("CARGO_BIN_EXE_tikker-tray"));
-    let tikker = tray.with_file_name("tikker");
-    assert!(
-        tikker.is_file(),
-        "{} is missing: build the daemon first (`cargo build -p tikker`; `cargo test --workspace` does)",
-        tikker.display()
-    );
-    tikker
+    tikker_testkit::built_binary("tikker")
 }
 
 /// A private X server, session bus and panel, with a home and runtime folder for the processes
@@ -105,6 +61,7 @@ pub struct Desktop {
     /// The process group every desktop process runs in (Xvfb leads it).
     group: Pid,
     children: Vec<Child>,
+    session_bus: Option<tikker_testkit::SessionBus>,
 }
 
 impl std::fmt::Debug for Desktop {
@@ -158,54 +115,23 @@ impl Desktop {
         .unwrap();
 
         // Xvfb leads the process group; it picks a free display and names it once it listens.
-        let mut xvfb = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "640x480x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let mut xvfb_command = Command::new("Xvfb");
+        xvfb_command.process_group(0);
+        let (xvfb, display) = tikker_testkit::spawn_xvfb(xvfb_command);
         let group = Pid::from_raw(xvfb.id() as i32).unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(xvfb.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
         let mut desktop = Desktop {
             dir,
             display,
             bus: String::new(),
             group,
             children: vec![xvfb],
+            session_bus: None,
         };
-        assert!(
-            line.trim().parse::<u32>().is_ok(),
-            "Xvfb did not start (it said {line:?})"
-        );
 
-        let mut dbus = desktop
-            .command("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut address = String::new();
-        std::io::BufReader::new(dbus.stdout.take().unwrap())
-            .read_line(&mut address)
-            .unwrap();
-        desktop.children.push(dbus);
-        desktop.bus = address.trim().to_owned();
-        assert!(!desktop.bus.is_empty(), "dbus-daemon gave no address");
+        // The bus runs in the desktop's process group and goes with it.
+        let bus = tikker_testkit::SessionBus::spawn(desktop.command("dbus-daemon"));
+        desktop.bus = bus.address.clone();
+        desktop.session_bus = Some(bus);
 
         let xfconfd = desktop.spawn_logged(
             "/usr/lib/x86_64-linux-gnu/xfce4/xfconf/xfconfd",

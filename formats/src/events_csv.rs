@@ -1,0 +1,213 @@
+//! The `events-csv` interchange format.
+//!
+//! ```text
+//! user,session,timestamp_ms,key,event
+//! alice,morning,1700000000000.250,KEY_H,press
+//! alice,morning,1700000000095,h,release
+//! ```
+//! `timestamp_ms` is a decimal number of milliseconds since the Unix epoch, read exactly to the
+//! microsecond (more decimals are rounded to the nearest microsecond); `key` is any token
+//! [`KeyCode::parse_token`] reads (a name, an evdev code, `js:N`, `x11:N`); `event` is `press`,
+//! `release` or `repeat`. Rows of a session may come in any order: they are sorted by time.
+
+use std::io::BufRead;
+
+use super::{ParseError, ParsedFile};
+use tikker_core::event::{KeyAction, KeyEvent};
+use tikker_core::key::KeyCode;
+
+/// The header every `events-csv` file starts with.
+pub const HEADER: [&str; 5] = ["user", "session", "timestamp_ms", "key", "event"];
+
+pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut parsed = ParsedFile::default();
+    let mut record = csv::ByteRecord::new();
+    let mut line: u64 = 0;
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                line = e.position().map_or(line + 1, |p| p.line());
+                if let csv::ErrorKind::Io(io) = e.into_kind() {
+                    return Err(ParseError::Io(io));
+                }
+                parsed.bad(line, "not valid CSV");
+                continue;
+            }
+        }
+        line = record.position().map_or(line + 1, |p| p.line());
+        if line == 1 {
+            let header: Vec<String> = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+                .collect();
+            if header != HEADER {
+                return Err(ParseError::Header(format!(
+                    "expected the header {:?}, found {:?}",
+                    HEADER.join(","),
+                    header.join(",")
+                )));
+            }
+            continue;
+        }
+        if let Err(reason) = parse_row(&record, &mut parsed) {
+            parsed.bad(line, reason);
+        }
+    }
+    if line == 0 {
+        return Err(ParseError::Header(
+            "the file is empty: expected the header user,session,timestamp_ms,key,event".into(),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), String> {
+    if record.len() != HEADER.len() {
+        return Err(format!(
+            "wrong number of columns: expected {}, found {}",
+            HEADER.len(),
+            record.len()
+        ));
+    }
+    let text = |i: usize| {
+        std::str::from_utf8(&record[i])
+            .map(str::trim)
+            .map_err(|_| format!("column {} is not UTF-8", HEADER[i]))
+    };
+    let user = text(0)?;
+    let session = text(1)?;
+    if user.is_empty() {
+        return Err("empty user".into());
+    }
+    if session.is_empty() {
+        return Err("empty session".into());
+    }
+    let time_us = parse_timestamp_ms(text(2)?).map_err(|e| format!("timestamp_ms: {e}"))?;
+    let key = KeyCode::parse_token(text(3)?).map_err(|e| format!("key: {e}"))?;
+    let action: KeyAction = text(4)?.parse().map_err(|e| format!("event: {e}"))?;
+    parsed.session(user, session).push(KeyEvent {
+        time_us,
+        key,
+        action,
+    });
+    Ok(())
+}
+
+/// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly.
+pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
+    let invalid = || format!("{text:?} is not a non-negative decimal number of milliseconds");
+    if text.starts_with('-') {
+        return Err(format!("{text:?} is negative"));
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty() {
+        return Err(invalid());
+    }
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only(whole) || !digits_only(fraction) {
+        return Err(invalid());
+    }
+    let whole_ms: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| format!("{text:?} is too large"))?
+    };
+    // The first three decimals are microseconds; the fourth rounds.
+    let mut micros: i64 = 0;
+    for position in 0..3 {
+        let digit = fraction
+            .as_bytes()
+            .get(position)
+            .map_or(0, |b| i64::from(b - b'0'));
+        micros = micros * 10 + digit;
+    }
+    if fraction.as_bytes().get(3).is_some_and(|b| *b >= b'5') {
+        micros += 1;
+    }
+    whole_ms
+        .checked_mul(1000)
+        .and_then(|us| us.checked_add(micros))
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("0", 0)]
+    #[case("1700000000000", 1_700_000_000_000_000)]
+    #[case("1700000000000.250", 1_700_000_000_000_250)]
+    #[case("1.5", 1500)]
+    #[case("1.0004", 1000)]
+    #[case("1.0005", 1001)]
+    #[case(".25", 250)]
+    #[case("12.", 12_000)]
+    fn timestamps_are_read_exactly(#[case] text: &str, #[case] micros: i64) {
+        assert_eq!(parse_timestamp_ms(text), Ok(micros));
+    }
+
+    #[rstest]
+    #[case("", "not a non-negative")]
+    #[case(".", "not a non-negative")]
+    #[case("NaN", "not a non-negative")]
+    #[case("inf", "not a non-negative")]
+    #[case("-5", "negative")]
+    #[case("1e3", "not a non-negative")]
+    #[case("99999999999999999999", "too large")]
+    fn bad_timestamps_say_what_is_wrong(#[case] text: &str, #[case] expected: &str) {
+        let err = parse_timestamp_ms(text).unwrap_err();
+        assert!(err.contains(expected), "{err}");
+    }
+
+    #[test]
+    fn rows_of_a_session_are_grouped_and_sorted_and_bad_rows_named_by_line() {
+        let csv = "user,session,timestamp_ms,key,event\n\
+                   alice,s1,100.5,KEY_H,release\n\
+                   alice,s1,0,h,press\n\
+                   bob,s1,5,js:65,press\n\
+                   alice,s1,NaN,a,press\n\
+                   alice,s1,7,a,hold\n\
+                   alice,s1,7,not-a-key,press\n\
+                   alice,s1,9\n";
+        let parsed = parse(csv.as_bytes()).unwrap();
+        let lines: Vec<u64> = parsed.bad_rows.iter().map(|b| b.line).collect();
+        assert_eq!(lines, vec![5, 6, 7, 8]);
+        assert!(parsed.bad_rows[0].reason.starts_with("timestamp_ms"));
+        assert!(parsed.bad_rows[1].reason.starts_with("event"));
+        assert!(parsed.bad_rows[2].reason.starts_with("key"));
+        assert!(parsed.bad_rows[3].reason.contains("columns"));
+        let sessions = parsed.into_sorted_sessions();
+        assert_eq!(sessions.len(), 2);
+        assert_eq!(sessions[0].user, "alice");
+        assert_eq!(
+            sessions[0].events,
+            vec![
+                KeyEvent::press(0, KeyCode(35)),
+                KeyEvent::release(100_500, KeyCode(35))
+            ]
+        );
+        assert_eq!(sessions[1].events, vec![KeyEvent::press(5000, KeyCode(30))]);
+    }
+
+    #[test]
+    fn an_empty_file_is_refused() {
+        let err = parse("".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_header_is_refused() {
+        let err = parse("a,b,c\n1,2,3\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("expected the header"), "{err}");
+    }
+}

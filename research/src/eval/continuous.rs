@@ -1,0 +1,213 @@
+//! The splice simulation of continuous authentication.
+//!
+//! For each participant: enrol a [`Monitor`] on their first units of typing, then stream the
+//! rest of their typing (genuine) followed at once by all of another participant's typing
+//! (impostor), time-shifted to start one second after the owner's last keystroke, as if someone
+//! else sat down. The impostor is chosen deterministically (splitmix64 with a fixed seed).
+//! Measured: false alerts per 10,000 genuine keystrokes, and how many impostor keystrokes pass
+//! before the first alert (undetected impostors count as never detected; the median is over all
+//! participants).
+
+use serde::Serialize;
+
+use crate::dataset::Participant;
+use tikker_core::keystroke::Keystroke;
+use tikker_core::monitor::{Monitor, MonitorConfig};
+use tikker_core::sampling::SplitMix64;
+
+/// Parameters of the simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SpliceConfig {
+    /// Units (sentences or sessions) of each participant used for enrolment.
+    pub enrol_units: usize,
+    /// The monitor's configuration; its enrolment size is set per participant to the keystrokes
+    /// of their enrolment units.
+    pub monitor: MonitorConfig,
+    /// Seed of the impostor choice.
+    pub seed: u64,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+impl Default for SpliceConfig {
+    fn default() -> Self {
+        SpliceConfig {
+            enrol_units: 10,
+            monitor: MonitorConfig::default(),
+            seed: 0x7469_6b6b_6572,
+            threads: 2,
+        }
+    }
+}
+
+/// What happened to one participant.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SpliceOutcome {
+    /// Enrolment keystrokes.
+    pub enrolment: usize,
+    /// Genuine keystrokes streamed after enrolment.
+    pub genuine_keystrokes: usize,
+    /// Alerts raised on genuine typing.
+    pub false_alerts: usize,
+    /// Impostor keystrokes streamed before the first alert, if one came.
+    pub impostor_keystrokes_to_alert: Option<usize>,
+}
+
+/// The simulation's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpliceReport {
+    /// Participants simulated.
+    pub participants: usize,
+    /// Participants skipped (too little typing to enrol and still have genuine typing left).
+    pub skipped: usize,
+    /// Median enrolment size in keystrokes.
+    pub median_enrolment: usize,
+    /// Genuine keystrokes streamed after enrolment, in all.
+    pub genuine_keystrokes: usize,
+    /// False alerts, in all.
+    pub false_alerts: usize,
+    /// False alerts per 10,000 genuine keystrokes.
+    pub false_alerts_per_10k: f64,
+    /// Impostors detected before their typing ran out.
+    pub impostors_detected: usize,
+    /// Median impostor keystrokes to the first alert (`None` if most were never detected).
+    pub median_impostor_keystrokes_to_alert: Option<usize>,
+    /// Per participant, in input order (`None` when skipped).
+    pub outcomes: Vec<Option<SpliceOutcome>>,
+}
+
+fn flatten(units: &[crate::dataset::Sentence]) -> Vec<Keystroke> {
+    units
+        .iter()
+        .flat_map(|u| u.keystrokes.iter().copied())
+        .collect()
+}
+
+/// Simulates one participant against one impostor.
+pub fn simulate_one(
+    owner: &Participant,
+    impostor: &Participant,
+    config: &SpliceConfig,
+) -> Option<SpliceOutcome> {
+    let units = config.enrol_units.min(owner.sentences.len());
+    let enrolment = flatten(&owner.sentences[..units]);
+    let genuine = flatten(&owner.sentences[units..]);
+    let intruding = flatten(&impostor.sentences);
+    let (Some(last), Some(first)) = (genuine.last(), intruding.first()) else {
+        return None;
+    };
+    let monitor_config = MonitorConfig {
+        enrolment_keystrokes: enrolment.len(),
+        ..config.monitor
+    };
+    let mut monitor = Monitor::new(monitor_config);
+    for k in &enrolment {
+        monitor.push(*k).ok()?;
+    }
+    let mut false_alerts = 0;
+    for k in &genuine {
+        if monitor.push(*k).ok()?.is_some_and(|s| s.alert) {
+            false_alerts += 1;
+        }
+    }
+    let shift = last.press_us + 1_000_000 - first.press_us;
+    let mut to_alert = None;
+    for (index, k) in intruding.iter().enumerate() {
+        let shifted = Keystroke {
+            key: k.key,
+            press_us: k.press_us + shift,
+            release_us: k.release_us + shift,
+        };
+        if monitor.push(shifted).ok()?.is_some_and(|s| s.alert) {
+            to_alert = Some(index + 1);
+            break;
+        }
+    }
+    Some(SpliceOutcome {
+        enrolment: enrolment.len(),
+        genuine_keystrokes: genuine.len(),
+        false_alerts,
+        impostor_keystrokes_to_alert: to_alert,
+    })
+}
+
+/// Runs the simulation for every participant.
+pub fn simulate(participants: &[Participant], config: &SpliceConfig) -> SpliceReport {
+    let n = participants.len();
+    let impostor_of = |u: usize| -> usize {
+        let mut rng = SplitMix64(config.seed ^ (u as u64).wrapping_mul(0x9e37_79b9));
+        let offset = 1 + (rng.next_u64() % (n.max(2) as u64 - 1)) as usize;
+        (u + offset) % n
+    };
+    let threads = config.threads.clamp(1, n.max(1));
+    let chunk = n.div_ceil(threads).max(1);
+    let outcomes: Vec<Option<SpliceOutcome>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .collect::<Vec<_>>()
+            .chunks(chunk)
+            .map(|users| {
+                let users = users.to_vec();
+                scope.spawn(move || {
+                    users
+                        .into_iter()
+                        .map(|u| {
+                            (n > 1)
+                                .then(|| {
+                                    simulate_one(
+                                        &participants[u],
+                                        &participants[impostor_of(u)],
+                                        config,
+                                    )
+                                })
+                                .flatten()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            // A worker only panics on a bug; surface it as such.
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    report(outcomes)
+}
+
+fn report(outcomes: Vec<Option<SpliceOutcome>>) -> SpliceReport {
+    let done: Vec<SpliceOutcome> = outcomes.iter().flatten().copied().collect();
+    let genuine_keystrokes: usize = done.iter().map(|o| o.genuine_keystrokes).sum();
+    let false_alerts: usize = done.iter().map(|o| o.false_alerts).sum();
+    let mut to_alert: Vec<usize> = done
+        .iter()
+        .map(|o| o.impostor_keystrokes_to_alert.unwrap_or(usize::MAX))
+        .collect();
+    to_alert.sort_unstable();
+    let median = to_alert
+        .get(to_alert.len() / 2)
+        .copied()
+        .filter(|&m| m != usize::MAX);
+    let mut enrolments: Vec<usize> = done.iter().map(|o| o.enrolment).collect();
+    enrolments.sort_unstable();
+    SpliceReport {
+        participants: done.len(),
+        skipped: outcomes.len() - done.len(),
+        median_enrolment: enrolments.get(enrolments.len() / 2).copied().unwrap_or(0),
+        genuine_keystrokes,
+        false_alerts,
+        false_alerts_per_10k: if genuine_keystrokes == 0 {
+            0.0
+        } else {
+            false_alerts as f64 * 10_000.0 / genuine_keystrokes as f64
+        },
+        impostors_detected: done
+            .iter()
+            .filter(|o| o.impostor_keystrokes_to_alert.is_some())
+            .count(),
+        median_impostor_keystrokes_to_alert: median,
+        outcomes,
+    }
+}

@@ -1,0 +1,86 @@
+//! What tikker reads back from stored typing: a profile, the daily statistics, and the owner's
+//! typing fed through the monitor. Each drives a streaming builder of `tikker-core` with one
+//! scan of the matching events, so memory stays bounded whatever the database holds.
+
+use jiff::tz::TimeZone;
+use tikker_core::monitor::{EnrolmentTooShort, Monitor, StoredFeed, StoredTypingFeed};
+use tikker_core::profile::{Profile, ProfileBuilder};
+use tikker_core::stats::{StatsBuilder, Summary};
+
+use crate::{EventFilter, Store, StoreError};
+
+/// The profile of the events matching `filter` (see [`ProfileBuilder`]).
+///
+/// # Errors
+/// [`StoreError`] when the events cannot be read.
+pub fn profile(store: &Store, filter: &EventFilter) -> Result<Profile, StoreError> {
+    let mut builder = ProfileBuilder::new();
+    store.for_each_event(filter, |info, event| {
+        builder.push(info.id.0, &event);
+        Ok::<(), StoreError>(())
+    })?;
+    Ok(builder.finish())
+}
+
+/// The statistics of the events matching `filter`, days in `tz` (see [`StatsBuilder`]).
+///
+/// # Errors
+/// [`StoreError`] when the events cannot be read, or [`StoreError::Corrupt`] for a stored time
+/// that no calendar day holds.
+pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Summary, StoreError> {
+    let mut stats = StatsBuilder::new(tz);
+    store.for_each_event(filter, |info, event| {
+        stats
+            .push(info.id.0, &event)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    })?;
+    Ok(stats.finish())
+}
+
+/// Why stored typing could not be fed through a monitor.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    /// Reading the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The enrolment could not build a model.
+    #[error(transparent)]
+    Enrolment(#[from] EnrolmentTooShort),
+}
+
+/// Stops a store scan early.
+enum ScanStop {
+    Failed(FeedError),
+    Done,
+}
+
+impl From<StoreError> for ScanStop {
+    fn from(e: StoreError) -> Self {
+        ScanStop::Failed(FeedError::Store(e))
+    }
+}
+
+/// Feeds the stored events matching `filter` through `monitor`, session by session, and says
+/// what happened. With `until_enrolled` it stops as soon as the owner is enrolled (a daemon
+/// resuming an enrolment); otherwise it reads everything (`tikker profile rebuild`). Nothing is
+/// written.
+///
+/// # Errors
+/// [`FeedError`]: the store could not be read, or the enrolment could not build a model.
+pub fn feed_monitor(
+    store: &Store,
+    filter: &EventFilter,
+    monitor: &mut Monitor,
+    until_enrolled: bool,
+) -> Result<StoredFeed, FeedError> {
+    let mut feed = StoredTypingFeed::new(monitor, until_enrolled);
+    let scan = store.for_each_event(filter, |info, event| match feed.push(info.id.0, &event) {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(ScanStop::Done),
+        Err(e) => Err(ScanStop::Failed(e.into())),
+    });
+    match scan {
+        Ok(_) | Err(ScanStop::Done) => Ok(feed.finish()?),
+        Err(ScanStop::Failed(e)) => Err(e),
+    }
+}

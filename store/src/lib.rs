@@ -1,0 +1,323 @@
+//! tikker-store: `tikker.db`, the local SQLite store of key events and of everything derived
+//! from them (schema, migrations, reads, writes, file permissions), with [`import`] and
+//! [`export`] of files and the scans of stored typing in [`history`].
+//!
+//! It depends on `tikker-core` (the domain types it stores) and `tikker-formats` (the files it
+//! imports and exports); **it may not depend on** the wire types, the capture backends, the
+//! research harness or any async runtime.
+//!
+//! A [`Store`] is one connection. The process that records keeps exactly one store for writing
+//! (the single writer) and appends through [`Store::write`], which batches many events into one
+//! transaction with cached prepared statements. Readers open their own store; thanks to WAL they
+//! never block the writer, and [`Store::for_each_event`] streams events so that no read holds more
+//! than one segment's worth of rows at a time.
+//!
+//! ## Durability
+//! The database runs in WAL mode with `synchronous = FULL`: every commit is fsynced to the WAL
+//! before it returns. The recorder commits at most every 250 ms, so a crash, `SIGKILL` or power
+//! loss costs at most the uncommitted batch, and a committed batch survives all three. `NORMAL`
+//! would skip that fsync and could lose every commit since the last checkpoint on power loss; the
+//! cost of `FULL` is one fsync per batch, a few per second at most. A busy timeout of 5 s lets a
+//! second process (an import while the daemon records) wait its turn instead of failing.
+//!
+//! ## Privacy
+//! The file holds what a person typed (as key ids and timings), so the folder is created `0700`
+//! and the database and its `-wal`/`-shm` files `0600`; looser modes are tightened with a warning.
+
+#![deny(missing_docs)]
+
+mod baselines;
+mod derived;
+pub mod export;
+pub mod history;
+pub mod import;
+mod read;
+pub mod schema;
+mod verdicts;
+mod write;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub use baselines::StoredBaseline;
+pub use derived::{StoredModel, StoredProfile};
+pub use read::{EventFilter, SessionInfo};
+pub use verdicts::{StoredAlert, StoredScore};
+pub use write::{NewSession, SessionId, WriteTx};
+
+/// What went wrong in the store. Every variant says what tikker was doing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("tikker.db: {context}")]
+    Sqlite {
+        /// What tikker was doing.
+        context: &'static str,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// A file or folder could not be created, read or protected.
+    #[error("{}: {context}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What tikker was doing.
+        context: &'static str,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The database was written by a newer tikker.
+    #[error(
+        "tikker.db has schema version {found} but this tikker knows only up to {supported}: upgrade tikker"
+    )]
+    NewerSchema {
+        /// Version in the file.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+    /// Events of one session were appended out of time order.
+    #[error(
+        "session {session}: event at {time_us} µs comes before the previous one at {previous_us} µs; events must be appended in time order"
+    )]
+    OutOfOrder {
+        /// The session.
+        session: i64,
+        /// The previous event's time.
+        previous_us: i64,
+        /// The offending event's time.
+        time_us: i64,
+    },
+    /// A session with this user and label exists already.
+    #[error("session {label:?} of user {user:?} is already in tikker.db (imported before?)")]
+    DuplicateSession {
+        /// The user.
+        user: String,
+        /// The label.
+        label: String,
+    },
+    /// A stored row does not decode.
+    #[error("tikker.db is damaged: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A mapper from SQLite errors to [`StoreError::Sqlite`] with the given context.
+    pub(crate) fn sqlite(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+        move |source| StoreError::Sqlite { context, source }
+    }
+
+    fn io(path: &Path, context: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io {
+            path,
+            context,
+            source,
+        }
+    }
+}
+
+/// One connection to `tikker.db`.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    /// The segment the next append of its session may extend (see [`write`]).
+    tail: Option<write::TailSegment>,
+}
+
+/// How long a connection waits for another process's write transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`: protects the folder and file, sets the
+    /// durability settings and migrates the schema to the current version.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Self::open_at_version(path, schema::SCHEMA_VERSION)
+    }
+
+    /// Like [`Store::open`] but migrates only up to `version`; for migration tests.
+    #[doc(hidden)]
+    pub fn open_at_version(path: &Path, version: u32) -> Result<Store, StoreError> {
+        prepare_private_file(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::sqlite("opening the database"))?;
+        configure(&conn)?;
+        schema::migrate_to(&mut conn, version)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut companion = path.as_os_str().to_owned();
+            companion.push(suffix);
+            restrict_mode(Path::new(&companion), 0o600)?;
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            tail: None,
+        })
+    }
+
+    /// Commits of this connection skip the fsync: with WAL the database stays sound through a
+    /// crash or power loss, but the last commits before a power loss may be lost. For writes that
+    /// can be made again (the HTTP API's baselines and trained models), never for key events.
+    pub fn relax_durability(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(StoreError::sqlite("setting synchronous = NORMAL"))
+    }
+
+    /// The file this store is on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The underlying connection, for the modules of this crate that keep their own tables.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        schema::version(&self.conn)
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its findings (`["ok"]` when healthy).
+    pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(StoreError::sqlite("checking integrity"))?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(StoreError::sqlite("checking integrity"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::sqlite("checking integrity"))
+    }
+
+    /// Reads a setting (a small key/value pair tikker keeps across restarts).
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(StoreError::sqlite("reading a setting"))
+    }
+
+    /// Writes (or with `None`, removes) a setting.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(value) => self.conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            ),
+            None => self
+                .conn
+                .execute("DELETE FROM settings WHERE key = ?1", [key]),
+        }
+        .map(drop)
+        .map_err(StoreError::sqlite("writing a setting"))
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(StoreError::sqlite("setting the busy timeout"))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(StoreError::sqlite("switching to WAL mode"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(journal_mode = %mode, "tikker.db could not switch to WAL mode");
+    }
+    // See the module documentation for why FULL.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(StoreError::sqlite("setting synchronous = FULL"))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(StoreError::sqlite("enabling foreign keys"))?;
+    Ok(())
+}
+
+/// Creates the folder (0700) and an empty file (0600) before SQLite opens it, so the database is
+/// never readable by others, not even for an instant; tightens existing looser modes.
+fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            create_private_dir(parent)?;
+        } else if is_tikker_folder(parent) {
+            restrict_mode(parent, 0o700)?;
+        }
+    }
+    if !path.exists() {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(path)
+            .map_err(StoreError::io(path, "creating the database file"))?;
+    }
+    restrict_mode(path, 0o600)
+}
+
+/// Only a folder tikker owns (named `tikker`, or one it created) is tightened: a database put by
+/// `--db` into a shared folder such as `/tmp` must not change that folder's mode.
+fn is_tikker_folder(dir: &Path) -> bool {
+    dir.file_name().is_some_and(|name| name == "tikker")
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(StoreError::io(dir, "creating the data folder"))?;
+    restrict_mode(dir, 0o700)
+}
+
+/// Removes any permission beyond `allowed` from `path` (if it exists), warning when it does.
+pub fn restrict_mode(path: &Path, allowed: u32) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = match fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io(path, "reading permissions")(e)),
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & !allowed != 0 {
+            let tightened = mode & allowed;
+            tracing::warn!(
+                path = %path.display(),
+                was = format_args!("{mode:o}"),
+                now = format_args!("{tightened:o}"),
+                "permissions were looser than tikker allows; tightened"
+            );
+            fs::set_permissions(path, fs::Permissions::from_mode(tightened))
+                .map_err(StoreError::io(path, "tightening permissions"))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, allowed);
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) with mode 0700, or tightens it if it exists; for the
+/// folders tikker owns (data, config, runtime).
+pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.exists() {
+        restrict_mode(dir, 0o700)
+    } else {
+        create_private_dir(dir)
+    }
+}
