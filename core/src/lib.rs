@@ -12,6 +12,7 @@
 //! - [`identify`] and [`summary`]: user identification (RF, SVM, gradient-boosted trees) from
 //!   timing features such as the 8-number summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
+//! - [`threat`]: injected keystrokes and replayed timings, recognised on the live stream;
 //! - [`analytics`]: what the local HTTP API computes (patterns, baselines, anomalies,
 //!   authenticity, temporal analysis, the behaviour model, the predict-user features);
 //! - [`linalg`]: the little linear algebra the verifiers need.
@@ -33,6 +34,7 @@ pub mod profile;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod threat;
 pub mod typing;
 pub mod verify;
 
