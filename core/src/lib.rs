@@ -8,6 +8,7 @@
 //! - [`verify`]: verifiers that score typing against what is known of its owner;
 //! - [`summary`]: the 8-number timing summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
+//! - [`threat`]: injected keystrokes and replayed timings, recognised on the live stream;
 //! - [`analytics`]: what the local HTTP API computes from the data it is given (patterns,
 //!   baselines, anomalies, authenticity, temporal analysis, the predict-user features);
 //! - [`linalg`]: the little linear algebra the verifiers need; [`sampling`]: a seeded
@@ -30,6 +31,7 @@ pub mod profile;
 pub mod sampling;
 pub mod stats;
 pub mod summary;
+pub mod threat;
 pub mod typing;
 pub mod verify;
 

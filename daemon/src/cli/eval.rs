@@ -38,6 +38,40 @@ enum Protocol {
     /// train on repetitions 1-200 of every subject, test on 201-400, for the 8-number summary
     /// and for the full timing vector.
     Identify(IdentifyArgs),
+    /// The threat detectors: injected keystrokes and replayed timings. False positives on human
+    /// typing, and synthetic injections (xdotool, BadUSB, humanised typers) and ±1 ms replays
+    /// spliced into it: the share detected and the keystrokes to detection.
+    Injection(InjectionArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum InjectionFormat {
+    /// DSL-StrongPasswordData.csv; units are sessions of 50 repetitions
+    Cmu,
+    /// A folder of Aalto participant files (or its users/ folder); units are sentences
+    Aalto,
+    /// An events-csv file; participants are users, units are sessions
+    EventsCsv,
+}
+
+#[derive(Debug, Args)]
+struct InjectionArgs {
+    /// The data: DSL-StrongPasswordData.csv, a folder of Aalto files, or an events-csv file.
+    path: PathBuf,
+    #[arg(long, value_enum)]
+    format: InjectionFormat,
+    /// Keystrokes of each synthetic burst.
+    #[arg(long, default_value_t = 50)]
+    burst: usize,
+    /// Largest shift of a replayed event, in ms (each drawn uniformly from ± this).
+    #[arg(long, default_value_t = 1.0)]
+    replay_jitter_ms: f64,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Print JSON instead of a summary (with every participant's outcome).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -134,6 +168,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         Protocol::Freetext(args) => freetext(args),
         Protocol::Continuous(args) => continuous(args),
         Protocol::Identify(args) => identify(args),
+        Protocol::Injection(args) => injection(args),
     }
 }
 
@@ -506,6 +541,121 @@ fn identify(args: IdentifyArgs) -> anyhow::Result<()> {
             r.predict_us_per_sample,
             r.model_bytes
         );
+    }
+    Ok(())
+}
+
+fn injection(args: InjectionArgs) -> anyhow::Result<()> {
+    use tikker_research::eval::injection::{
+        Figures, InjectionEvalConfig, evaluate, read_cmu_participants,
+    };
+    let participants = match args.format {
+        InjectionFormat::Cmu => read_cmu_participants(&args.path)?,
+        InjectionFormat::Aalto => {
+            load_participants(&args.path, FreetextFormat::Aalto, args.threads)?
+        }
+        InjectionFormat::EventsCsv => {
+            load_participants(&args.path, FreetextFormat::EventsCsv, args.threads)?
+        }
+    };
+    let config = InjectionEvalConfig {
+        burst_keystrokes: args.burst.max(1),
+        replay_jitter_us: (args.replay_jitter_ms.max(0.0) * 1000.0).round() as i64,
+        threads: args.threads.max(1),
+        ..InjectionEvalConfig::default()
+    };
+    let started = Instant::now();
+    let report = evaluate(&participants, &config);
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            data: String,
+            config: &'a InjectionEvalConfig,
+            seconds: f64,
+            report: &'a tikker_research::eval::injection::InjectionEvalReport,
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Out {
+                data: args.path.display().to_string(),
+                config: &config,
+                seconds,
+                report: &report
+            })?
+        );
+        return Ok(());
+    }
+    let ks = |m: Option<usize>| m.map_or_else(|| "-".to_owned(), |m| m.to_string());
+    let show = |title: &str, f: &Figures| {
+        println!(
+            "{title}: {} participants, {} keystrokes",
+            f.participants, f.keystrokes
+        );
+        println!(
+            "  injection detector on human typing: {} false positives ({} participants), {:.2} \
+             per million keystrokes",
+            f.injection_false_positives,
+            f.injection_participants_flagged,
+            f.injection_fp_per_million
+        );
+        println!(
+            "  {:<40} {:>9} {:>8} {:>16} {:>6}",
+            "injected burst", "detected", "share", "median (max) ks", "target"
+        );
+        for t in &f.tools {
+            println!(
+                "  {:<40} {:>4}/{:<4} {:>7.1}% {:>9} ({:>4}) {:>6}",
+                t.name,
+                t.detected,
+                t.injected,
+                t.share * 100.0,
+                ks(t.median_keystrokes),
+                ks(t.max_keystrokes),
+                if t.in_target { "yes" } else { "no" }
+            );
+        }
+        for p in &f.peers {
+            let shares: Vec<String> = p
+                .tools
+                .iter()
+                .map(|t| format!("{:.0}%", t.share * 100.0))
+                .collect();
+            println!(
+                "  peer {}: {} false positives; detected {}",
+                p.name,
+                p.false_positives,
+                shares.join(" / ")
+            );
+        }
+        println!(
+            "  replay detector: {} false positives on human typing; {} of {} replays (±{} ms) \
+             detected, median {} keystrokes",
+            f.replay_false_positives,
+            f.replays_detected,
+            f.replays,
+            config.replay_jitter_us as f64 / 1000.0,
+            ks(f.replay_median_keystrokes)
+        );
+    };
+    println!(
+        "threat detectors on {} ({:.1} s); bursts of {} keystrokes 1 s after each participant's \
+         first half of units",
+        args.path.display(),
+        seconds,
+        config.burst_keystrokes
+    );
+    show("all", &report.all);
+    show("first half by id (tuning)", &report.first_half);
+    show("second half by id", &report.second_half);
+    if !report.flagged.is_empty() {
+        println!("flagged human typing:");
+        for c in &report.flagged {
+            println!(
+                "  participant {} unit {} keystroke {} ({}): {}",
+                c.participant, c.unit, c.keystroke, c.detector, c.reason
+            );
+        }
     }
     Ok(())
 }

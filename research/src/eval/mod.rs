@@ -4,6 +4,7 @@ pub mod cmu;
 pub mod continuous;
 pub mod freetext;
 pub mod identify;
+pub mod injection;
 pub mod roc;
 
 /// Mean and sample standard deviation (`n − 1`) of `values`: `(NaN, NaN)` when empty, a zero
