@@ -8,13 +8,16 @@
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tikker_core::threat::AlertKind;
 
 use notify_rust::{Notification, Timeout, Urgency};
 
 /// What the notification says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertNotice {
-    /// The window's score.
+    /// What raised it.
+    pub kind: AlertKind,
+    /// The window's score (0 for the detectors' alerts).
     pub score: f64,
     /// Its verdict.
     pub verdict: &'static str,
@@ -42,8 +45,18 @@ pub struct AlertOutcome {
     pub action: Option<String>,
 }
 
-/// The summary line of the notification.
+/// The summary line of the notification of an impostor alert.
 pub const SUMMARY: &str = "tikker: someone else may be typing";
+
+/// The summary line of the notification of an alert of `kind`.
+pub fn summary(kind: AlertKind) -> &'static str {
+    match kind {
+        AlertKind::Impostor => SUMMARY,
+        AlertKind::Injection => "tikker: a program is typing on this keyboard",
+        AlertKind::Replay => "tikker: recorded typing is being played back",
+        AlertKind::NewDevice => "tikker: a new keyboard was connected",
+    }
+}
 
 /// How long the alert command may run.
 const COMMAND_LIMIT: Duration = Duration::from_secs(30);
@@ -57,16 +70,19 @@ pub fn deliver(notice: &AlertNotice, settings: &AlertSettings) -> AlertOutcome {
 
 /// The notification's body.
 pub fn body(notice: &AlertNotice) -> String {
-    format!(
-        "The typing at this keyboard scored {:.2} ({}) against your profile.\n{}",
-        notice.score, notice.verdict, notice.reason
-    )
+    match notice.kind {
+        AlertKind::Impostor => format!(
+            "The typing at this keyboard scored {:.2} ({}) against your profile.\n{}",
+            notice.score, notice.verdict, notice.reason
+        ),
+        _ => notice.reason.clone(),
+    }
 }
 
 fn notify(notice: &AlertNotice) -> bool {
     let result = Notification::new()
         .appname("tikker")
-        .summary(SUMMARY)
+        .summary(summary(notice.kind))
         .body(&body(notice))
         .icon("tikker")
         .urgency(Urgency::Critical)
@@ -133,6 +149,7 @@ mod tests {
 
     fn notice() -> AlertNotice {
         AlertNotice {
+            kind: AlertKind::Impostor,
             score: 0.031,
             verdict: "suspicious",
             reason: "distance 3.10 (owner's median 1.00, 99th percentile 1.60)".into(),

@@ -33,6 +33,8 @@ use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
 use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
 use tikker_store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
 
+use tikker_core::threat::AlertKind;
+use tikker_core::threat::injection::{InjectionConfig, InjectionDetector, InjectionFinding};
 use tikker_wire::status::{AuthPhase, AuthStatus, LastAlert};
 
 use crate::alert::{AlertNotice, AlertSettings};
@@ -46,6 +48,9 @@ const QUEUE_BATCHES: usize = 1024;
 
 /// How often the monitor looks for a profile version saved by someone else.
 const RELOAD_CHECK: Duration = Duration::from_secs(30);
+
+/// How many recent alerts are read at start to find the last of each kind.
+const RECENT_ALERTS: usize = 64;
 
 /// The recorder's end of the queue into the monitor; never blocks.
 #[derive(Debug, Clone)]
@@ -97,6 +102,8 @@ pub struct Authenticator {
     /// The local day `events_today` counts.
     today: jiff::civil::Date,
     alert_threads: Vec<JoinHandle<()>>,
+    /// Machine typing on the committed stream (independent of the owner's profile).
+    injection: InjectionDetector,
 }
 
 /// A handle on the running monitor thread.
@@ -144,6 +151,7 @@ impl Authenticator {
             last_reload_check: Instant::now(),
             today: local_today(),
             alert_threads: Vec::new(),
+            injection: InjectionDetector::new(InjectionConfig::default()),
         };
         let events_today = authenticator.count_events_today()?;
         authenticator.update_status(|s| s.events_today = events_today);
@@ -203,14 +211,19 @@ impl Authenticator {
                 );
             }
         }
-        if let Some(alert) = self.store.alerts_between(None, None, 1)?.first() {
+        let recent_alerts = self.store.alerts_between(None, None, RECENT_ALERTS)?;
+        // The impostor cooldown follows the monitor's own alerts only.
+        if let Some(alert) = recent_alerts.iter().find(|a| a.kind == AlertKind::Impostor) {
             monitor.note_alert(alert.created_us);
+        }
+        if let Some(alert) = recent_alerts.first() {
             self.update_status(|s| {
                 s.last_alert = Some(LastAlert {
                     at: rfc3339(alert.created_us),
                     score: alert.score,
                     reason: alert.reason.clone(),
                     notified: alert.notified,
+                    kind: alert.kind,
                 })
             });
         }
@@ -290,6 +303,13 @@ impl Authenticator {
 
     fn take(&mut self, chunk: CommittedChunk) {
         self.update_status(|s| s.events_today += chunk.events.len() as u64);
+        // Machine typing is looked for in everything typed, enrolled or not, independently of
+        // the profile; its alerts share no cooldown with the monitor's.
+        for event in &chunk.events {
+            if let Some(finding) = self.injection.push(event) {
+                self.alert_injection(&finding);
+            }
+        }
         if self.monitor.is_none() {
             return;
         }
@@ -371,15 +391,46 @@ impl Authenticator {
             reason = %window.reason,
             "someone else may be typing: alert"
         );
-        let stored = StoredAlert {
-            id: 0,
-            created_us: window.to_us,
-            score_id,
-            score: window.score,
-            reason: window.reason.clone(),
-            notified: false,
-            action: None,
-        };
+        self.raise(
+            StoredAlert {
+                id: 0,
+                created_us: window.to_us,
+                score_id,
+                score: window.score,
+                reason: window.reason.clone(),
+                notified: false,
+                action: None,
+                kind: AlertKind::Impostor,
+            },
+            window.verdict.as_str(),
+        );
+    }
+
+    fn alert_injection(&mut self, finding: &InjectionFinding) {
+        tracing::warn!(
+            rule = finding.rule.as_str(),
+            keystrokes = finding.keystrokes,
+            reason = %finding.reason,
+            "machine typing on the keyboard: alert"
+        );
+        self.raise(
+            StoredAlert {
+                id: 0,
+                created_us: finding.at_us,
+                score_id: None,
+                score: 0.0,
+                reason: finding.reason.clone(),
+                notified: false,
+                action: None,
+                kind: AlertKind::Injection,
+            },
+            "injection",
+        );
+    }
+
+    /// Stores an alert, shows it in the status, and has a helper thread notify and run the
+    /// alert action (recording both outcomes on the alert's row).
+    fn raise(&mut self, stored: StoredAlert, verdict: &'static str) {
         let alert_id = match self.store.save_alert(&stored) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -388,10 +439,11 @@ impl Authenticator {
             }
         };
         let notice = AlertNotice {
-            score: window.score,
-            verdict: window.verdict.as_str(),
-            reason: window.reason.clone(),
-            at: rfc3339(window.to_us),
+            kind: stored.kind,
+            score: stored.score,
+            verdict,
+            reason: stored.reason.clone(),
+            at: rfc3339(stored.created_us),
         };
         self.update_status(|s| {
             s.last_alert = Some(LastAlert {
@@ -399,6 +451,7 @@ impl Authenticator {
                 score: notice.score,
                 reason: notice.reason.clone(),
                 notified: false,
+                kind: notice.kind,
             })
         });
         let settings = AlertSettings {

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use common::{TestHome, Xvfb, require, shared_data};
 use tikker_core::keystroke::Keystroke;
+use tikker_core::threat::AlertKind;
 use tikker_core::verify::calibration::Verdict;
 use tikker_research::dataset::Participant;
 use tikker_research::dataset::aalto::read_participant;
@@ -480,4 +481,74 @@ fn an_interrupted_enrolment_resumes_from_the_stored_typing() {
         "the replayed typing is from 2016, not today"
     );
     daemon.terminate();
+}
+
+/// The owner's typing, then a program typing 30 letters as `xdotool type` does by default (a key
+/// every 12 ms, each held 6 ms), 1 s after the owner's last press: the injection detector raises
+/// an `injection` alert by the burst's 10th keystroke, and none on the owner's typing. The
+/// enrolment is not complete (participant 31 types fewer than 2,000 keystrokes): injection is
+/// looked for whatever the monitor's phase.
+#[test]
+fn an_injected_burst_after_the_owners_typing_raises_an_injection_alert_within_ten_keystrokes() {
+    let home = TestHome::new();
+    write_config(&home, "");
+    let owner = participant(OWNER);
+    let genuine: Vec<&Keystroke> = owner.sentences.iter().flat_map(|s| &s.keystrokes).collect();
+    let burst_start = genuine.iter().map(|k| k.press_us).max().unwrap() + 1_000_000;
+    let file = home.path().join("injected.csv");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    writeln!(out, "user,session,timestamp_ms,key,event").unwrap();
+    let mut rows: Vec<(String, i64, u16, &str)> = Vec::new();
+    for sentence in &owner.sentences {
+        for k in &sentence.keystrokes {
+            let session = format!("a-{}", sentence.section_id);
+            rows.push((session.clone(), k.press_us, k.key.0, "press"));
+            rows.push((session, k.release_us, k.key.0, "release"));
+        }
+    }
+    // Letters a to z and on again (evdev KEY_Q.. row codes are fine: any non-modifier key).
+    let letters: [u16; 10] = [30, 48, 46, 32, 18, 33, 34, 35, 23, 36];
+    for i in 0..30i64 {
+        let press = burst_start + i * 12_000;
+        let key = letters[(i % 10) as usize];
+        rows.push(("b".into(), press, key, "press"));
+        rows.push(("b".into(), press + 6_000, key, "release"));
+    }
+    rows.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    for (session, time_us, key, action) in rows {
+        writeln!(
+            out,
+            "owner,{session},{}.{:03},{key},{action}",
+            time_us / 1000,
+            time_us % 1000
+        )
+        .unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+
+    let log = replay_to_the_end(&home, &file, &[]);
+    let alerts = alerts(&home.db());
+    let injections: Vec<&StoredAlert> = alerts
+        .iter()
+        .filter(|a| a.kind == AlertKind::Injection)
+        .collect();
+    assert_eq!(
+        injections.len(),
+        1,
+        "one alert for one burst: {alerts:?}\n{log}"
+    );
+    let alert = injections[0];
+    let tenth_release = burst_start + 9 * 12_000 + 6_000;
+    assert!(
+        (burst_start..=tenth_release).contains(&alert.created_us),
+        "raised at {} µs, the burst ran from {burst_start} µs and its 10th key was released at {tenth_release} µs",
+        alert.created_us
+    );
+    assert!(
+        alert.reason.contains("ms"),
+        "the reason gives the timing: {}",
+        alert.reason
+    );
+    assert!(log.contains("machine typing"), "{log}");
 }

@@ -749,6 +749,11 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
                     reason: "test".into(),
                     notified: false,
                     action: None,
+                    kind: if i == 2 {
+                        tikker_core::threat::AlertKind::Injection
+                    } else {
+                        tikker_core::threat::AlertKind::Impostor
+                    },
                 })
                 .unwrap();
         }
@@ -769,6 +774,8 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
     let (_, alerts) = call(&router, "GET", "/alerts", &[], None).await;
     assert_eq!(alerts.as_array().unwrap().len(), 3);
     assert!(alerts[0]["created"].as_str().unwrap() > alerts[1]["created"].as_str().unwrap());
+    assert_eq!(alerts[0]["kind"], "injection", "{alerts}");
+    assert_eq!(alerts[1]["kind"], "impostor", "{alerts}");
     let (status, stats) = call(
         &router,
         "GET",

@@ -121,6 +121,11 @@ const MIGRATIONS: &[&str] = &[
         data        TEXT NOT NULL           -- the serialised baseline (JSON)
     );
     "#,
+    // 4: what raised each alert (`impostor`, `injection`, `replay`, `new_device`); alerts from
+    // before were all raised by the monitor.
+    r#"
+    ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'impostor';
+    "#,
 ];
 
 /// The schema version this build writes.

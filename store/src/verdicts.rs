@@ -6,6 +6,7 @@
 //! The API reads them back by time.
 
 use rusqlite::{OptionalExtension, Row, params};
+use tikker_core::threat::AlertKind;
 use tikker_core::verify::calibration::Verdict;
 
 use super::{Store, StoreError};
@@ -50,6 +51,8 @@ pub struct StoredAlert {
     pub notified: bool,
     /// The outcome of the configured alert action, if one is configured.
     pub action: Option<String>,
+    /// What raised it.
+    pub kind: AlertKind,
 }
 
 fn score_from_row(row: &Row<'_>) -> rusqlite::Result<StoredScore> {
@@ -75,12 +78,13 @@ fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<StoredAlert> {
         reason: row.get(4)?,
         notified: row.get(5)?,
         action: row.get(6)?,
+        kind: AlertKind::from_name(&row.get::<_, String>(7)?),
     })
 }
 
 const SCORE_COLUMNS: &str =
     "id, user, from_us, to_us, score, confidence, verdict, reason, profile_version";
-const ALERT_COLUMNS: &str = "id, created_us, score_id, score, reason, notified, action";
+const ALERT_COLUMNS: &str = "id, created_us, score_id, score, reason, notified, action, kind";
 
 impl Store {
     /// Saves a scored window (its `id` is ignored) and returns its row id.
@@ -144,15 +148,16 @@ impl Store {
     pub fn save_alert(&self, alert: &StoredAlert) -> Result<i64, StoreError> {
         self.connection()
             .query_row(
-                "INSERT INTO alerts (created_us, score_id, score, reason, notified, action)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                "INSERT INTO alerts (created_us, score_id, score, reason, notified, action, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 params![
                     alert.created_us,
                     alert.score_id,
                     alert.score,
                     alert.reason,
                     alert.notified,
-                    alert.action
+                    alert.action,
+                    alert.kind.as_str()
                 ],
                 |row| row.get(0),
             )
@@ -284,11 +289,13 @@ mod tests {
             reason: "far below".into(),
             notified: false,
             action: None,
+            kind: AlertKind::Impostor,
         };
         let first = store.save_alert(&alert).unwrap();
         let second = store
             .save_alert(&StoredAlert {
                 created_us: 30,
+                kind: AlertKind::Injection,
                 ..alert.clone()
             })
             .unwrap();
@@ -303,6 +310,11 @@ mod tests {
         assert!(alerts[1].notified);
         assert_eq!(alerts[1].action.as_deref(), Some("ran `true`: exit 0"));
         assert!(!alerts[0].notified);
+        assert_eq!(
+            (alerts[0].kind, alerts[1].kind),
+            (AlertKind::Injection, AlertKind::Impostor),
+            "each alert keeps what raised it"
+        );
         assert_eq!(store.alerts_between(Some(25), None, 10).unwrap().len(), 1);
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tikker_core::KeyAction;
 use tikker_core::analytics::input::RawEvent;
+pub use tikker_core::threat::AlertKind;
 pub use tikker_core::verify::calibration::Verdict;
 use utoipa::ToSchema;
 
@@ -357,6 +358,8 @@ pub struct AlertOut {
     pub notified: bool,
     /// The outcome of the configured alert action.
     pub action: Option<String>,
+    /// What raised it: `impostor` (the monitor), `injection`, `replay` or `new_device`.
+    pub kind: AlertKind,
 }
 
 /// One day of typing.

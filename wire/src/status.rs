@@ -9,6 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+pub use tikker_core::threat::AlertKind;
 pub use tikker_core::verify::calibration::Verdict;
 
 /// What the daemon is doing about capture.
@@ -119,6 +120,8 @@ pub struct LastAlert {
     pub reason: String,
     /// Whether a notification server took the notification (false until it answers).
     pub notified: bool,
+    /// What raised it (`impostor` from daemons that do not say).
+    pub kind: AlertKind,
 }
 
 /// Continuous authentication, as the status reports it.

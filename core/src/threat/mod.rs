@@ -18,6 +18,48 @@ use crate::event::{KeyAction, KeyEvent};
 use crate::key::KeyCode;
 use crate::keystroke::{Keystroke, KeystrokeAssembler};
 
+/// What raised an alert: the monitor's verdict on the typist, or a detector of this module (or
+/// the capture of a keyboard never seen before). Stored with every alert and sent as it is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The typing does not match the owner's profile ([`crate::monitor`]).
+    #[default]
+    Impostor,
+    /// Machine typing ([`injection`]).
+    Injection,
+    /// Typing whose timing repeats stored history ([`replay`]).
+    Replay,
+    /// A keyboard never seen before.
+    NewDevice,
+}
+
+impl AlertKind {
+    /// The name stored and sent (`impostor`, `injection`, `replay`, `new_device`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Impostor => "impostor",
+            AlertKind::Injection => "injection",
+            AlertKind::Replay => "replay",
+            AlertKind::NewDevice => "new_device",
+        }
+    }
+
+    /// The kind named `name`; an unknown name (a newer tikker's) reads as
+    /// [`AlertKind::Impostor`], the kind of every alert before kinds existed.
+    pub fn from_name(name: &str) -> AlertKind {
+        match name {
+            "injection" => AlertKind::Injection,
+            "replay" => AlertKind::Replay,
+            "new_device" => AlertKind::NewDevice,
+            _ => AlertKind::Impostor,
+        }
+    }
+}
+
 /// A release followed by a press of the same key within this many µs is an auto-repeat, not a
 /// new keystroke: X servers without detectable auto-repeat report each repeat as a release and a
 /// press at the same instant (evdev and tikker's X11 source mark repeats as

@@ -178,6 +178,7 @@ pub async fn alerts(
                     reason: a.reason,
                     notified: a.notified,
                     action: a.action,
+                    kind: a.kind,
                 })
                 .collect(),
         ))

@@ -4,7 +4,7 @@
 use clap::Args;
 use tikker_capture::pause::parse_duration;
 use tikker_wire::client::ControlClient;
-use tikker_wire::status::{AuthPhase, StatusReport};
+use tikker_wire::status::{AlertKind, AuthPhase, StatusReport};
 
 /// Arguments of `tikker pause`.
 #[derive(Debug, Args)]
@@ -106,9 +106,15 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     }
     match &auth.last_alert {
         Some(alert) => println!(
-            "  last alert: {} (score {:.2}; notification {})",
+            "  last alert: {}, {} (notification {})",
             local_time(&alert.at),
-            alert.score,
+            match alert.kind {
+                AlertKind::Impostor =>
+                    format!("someone else may be typing: score {:.2}", alert.score),
+                AlertKind::Injection => "a program was typing (injection)".to_owned(),
+                AlertKind::Replay => "recorded typing was played back (replay)".to_owned(),
+                AlertKind::NewDevice => "a new keyboard was connected".to_owned(),
+            },
             if alert.notified { "shown" } else { "not shown" }
         ),
         None => println!("  last alert: none"),
