@@ -60,7 +60,7 @@ pub struct CommittedSender {
 }
 
 impl CommittedSender {
-    /// Hands a committed batch on; if the monitor is behind by [`QUEUE_BATCHES`] batches the
+    /// Hands a committed batch on; if the monitor is behind by `QUEUE_BATCHES` (1,024) batches the
     /// batch is skipped (and counted in the status): recording never waits for scoring.
     pub fn send(&self, chunks: Vec<CommittedChunk>) {
         if chunks.is_empty() {

@@ -2,7 +2,7 @@
 //!
 //! - **Keyboards only**: a device counts if it reports all 26 letter keys (mice, power buttons,
 //!   lid switches and most macro pads do not); mouse buttons on a keyboard are ignored.
-//! - **Decoding** ([`Decoder`]) works on byte streams, so the same code reads a device, a recorded
+//! - **Decoding** ([`decode::Decoder`]) works on byte streams, so the same code reads a device, a recorded
 //!   stream in a replay, and the streams tests build: 24-byte `struct input_event`s (64-bit Linux)
 //!   become [`evdev::InputEvent`]s, and key events are released per `SYN_REPORT` packet with the
 //!   kernel's timestamp. Value 1 is a press, 0 a release, 2 an auto-repeat (kept as a repeat).

@@ -3,8 +3,8 @@
 //!
 //! The score is the engine's own ([`crate::verify::freetext`]): the request's complete
 //! keystrokes are cut into windows of the baseline's calibration size, each window is scored
-//! against the baseline's [`Profile`] by the [`Verifier`], and the mean distance becomes a score
-//! in [0, 1] through the baseline's [`Calibration`]; the verdict follows
+//! against the baseline's [`Profile`](crate::profile::Profile) by the [`Verifier`], and the mean distance becomes a score
+//! in [0, 1] through the baseline's [`Calibration`](crate::verify::calibration::Calibration); the verdict follows
 //! ([`Verdict::from_score`]) and the reason names every distance component with its weighted
 //! value. Speed and rhythm alone decide nothing here.
 //!

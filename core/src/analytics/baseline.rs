@@ -5,7 +5,7 @@
 //! rhythm of the typing it was built from ([`super::metrics`]), the [`Profile`] of its complete
 //! keystrokes, and that profile's score calibration ([`calibrate`]). It
 //! keeps no text: the common words of `/profile/build` are computed for the answer only. It is
-//! stored as JSON in the `api_baselines` table (see [`crate::store::StoredBaseline`]), apart from
+//! stored as JSON in the `api_baselines` table (the store's `StoredBaseline`), apart from
 //! the owner's profiles, which no API caller can read or change.
 //!
 //! **Calibration** ([`calibrate`]) uses only the baseline's own typing, as

@@ -3,7 +3,7 @@
 //! - **Speed**: `WPM = (characters / 5) / active minutes` as in [`crate::typing`]: the active
 //!   time is the sum of the gaps between consecutive presses that are not pauses (over 2 s), and
 //!   a press that ends such a gap is a character unless its key is a modifier
-//!   ([`KeyCode::is_modifier`]).
+//!   ([`KeyCode::is_modifier`](crate::key::KeyCode::is_modifier)).
 //! - **Rhythm consistency**: `1 − sd/mean` of the same press→press intervals (the sample
 //!   standard deviation), clamped to [0, 1] ([`crate::features::rhythm_consistency`]); it needs
 //!   at least two intervals.

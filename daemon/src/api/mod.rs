@@ -4,7 +4,7 @@
 //! `tikker daemon` serves it on its control socket (`$XDG_RUNTIME_DIR/tikker/control.sock`, the
 //! socket of `tikker status` and the tray) and on TCP (`127.0.0.1:8003` by default, `[api]` in
 //! the configuration, `--listen`); `tikker serve` serves it on TCP without capturing, on the same
-//! database. The routes are thin: they parse and check requests ([`body`], [`wire`]), call
+//! database. The routes are thin: they parse and check requests ([`body`], `tikker_wire::api`), call
 //! [`tikker_core::analytics`] (blocking work on tokio's blocking threads, [`state`]), and answer
 //! JSON. Who may call what is in [`security`]; `GET /openapi.json` is generated from the
 //! handlers and types by utoipa.

@@ -4,7 +4,7 @@
 //! user; a stale socket left by a crashed daemon is removed (the daemon lock proves no other
 //! daemon serves it), and every connection's peer credentials are checked so that only the
 //! user's own processes are answered. It serves the whole HTTP API ([`crate::api`]), trusted;
-//! `tikker pause`, `resume` and `status` talk to it with [`client`].
+//! `tikker pause`, `resume` and `status` talk to it with `tikker_wire::client::ControlClient`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

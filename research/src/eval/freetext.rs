@@ -208,7 +208,7 @@ pub fn prepare_windows(participants: &[Participant]) -> Vec<Vec<Window>> {
         .collect()
 }
 
-/// Runs the protocol with the free-text verifier of [`freetext`].
+/// Runs the protocol with the free-text verifier of [`tikker_core::verify::freetext`].
 pub fn evaluate_freetext(
     participants: &[Participant],
     windows: &[Vec<Window>],
