@@ -324,3 +324,179 @@ fn the_real_aalto_files_import_with_their_bad_rows_counted() {
         .stderr(predicate::str::is_match(r"_keystrokes\.txt\.gz:\d+: ").unwrap())
         .stderr(predicate::str::contains("--skip-bad imports the rest"));
 }
+
+#[test]
+fn completions_are_generated_for_bash_zsh_and_fish_and_load_in_bash() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = tikker(home.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("tikker"),
+            "{shell}"
+        );
+    }
+    let script = home.path().join("tikker.bash");
+    let out = tikker(home.path())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    std::fs::write(&script, &out.stdout).unwrap();
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p tikker", script.display()))
+        .output()
+        .unwrap();
+    assert!(
+        loaded.status.success() && String::from_utf8_lossy(&loaded.stdout).contains("tikker"),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+}
+
+#[test]
+fn a_config_file_named_on_purpose_must_exist() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("no-such.toml");
+    tikker(home.path())
+        .arg("--config")
+        .arg(&missing)
+        .arg("config")
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("does not exist")
+                .and(predicate::str::contains("no-such.toml")),
+        );
+    // The default file may be absent.
+    tikker(home.path()).arg("config").assert().success();
+}
+
+#[test]
+fn status_json_without_a_daemon_says_not_running_and_fails() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    let out = tikker(home.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["running"], false);
+    assert!(json["error"].as_str().unwrap().contains("no tikker daemon"));
+}
+
+#[test]
+fn from_and_to_take_words_spans_dates_and_instants() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("tikker.db");
+    for from in [
+        "today",
+        "yesterday",
+        "2h",
+        "7d",
+        "2026-01-01",
+        "2026-01-01T00:00:00Z",
+    ] {
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["stats", "--from", from])
+            .assert()
+            .success();
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["stats", "--from", "tomorrowish"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--from").and(predicate::str::contains("yesterday")));
+}
+
+#[test]
+fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
+    use tikker_core::threat::AlertKind;
+    use tikker_core::verify::calibration::Verdict;
+    use tikker_store::{Store, StoredAlert, StoredScore};
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("tikker.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("alerts")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no alerts"));
+    {
+        let store = Store::open(&db).unwrap();
+        let at = 1_764_500_000_000_000i64; // 2025-11-30T10:53:20Z
+        let score_id = store
+            .save_score(&StoredScore {
+                id: 0,
+                user: "me".into(),
+                from_us: at - 30_000_000,
+                to_us: at,
+                score: 0.12,
+                confidence: 0.9,
+                verdict: Verdict::Suspicious,
+                reason: "typing unlike the owner's".into(),
+                profile_version: Some(1),
+            })
+            .unwrap();
+        for (kind, offset) in [(AlertKind::Impostor, 0), (AlertKind::Injection, 60_000_000)] {
+            store
+                .save_alert(&StoredAlert {
+                    id: 0,
+                    created_us: at + offset,
+                    score_id: Some(score_id),
+                    score: 0.12,
+                    reason: "typing unlike the owner's".into(),
+                    notified: true,
+                    action: Some("loginctl lock-session: exit status: 0".into()),
+                    kind,
+                })
+                .unwrap();
+        }
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("alerts")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("2025-11-30 10:54:20  injection")
+                .and(predicate::str::contains("2025-11-30 10:53:20  impostor"))
+                .and(predicate::str::contains(
+                    "notified; alert command: loginctl",
+                )),
+        );
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["alerts", "--json", "--from", "2025-11-30T10:54:00Z"])
+        .output()
+        .unwrap();
+    let alerts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(alerts[0]["kind"], "injection");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["scores", "--from", "2025-11-30"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0.12  suspicious"));
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["scores", "--from", "2025-12-01", "--to", "2025-11-30"])
+        .assert()
+        .failure();
+}

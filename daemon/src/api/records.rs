@@ -127,22 +127,7 @@ pub async fn scores(
             .read(|store| store.scores_between(from_us, to_us, limit))
             .and_then(|r| r)
             .map_err(ApiError::internal)?;
-        Ok(Json(
-            scores
-                .into_iter()
-                .map(|s| ScoreOut {
-                    id: s.id,
-                    user: s.user,
-                    from: rfc3339(s.from_us),
-                    to: rfc3339(s.to_us),
-                    score: s.score,
-                    confidence: s.confidence,
-                    verdict: s.verdict,
-                    reason: s.reason,
-                    profile_version: s.profile_version,
-                })
-                .collect(),
-        ))
+        Ok(Json(scores.into_iter().map(score_out).collect()))
     })
     .await
 }
@@ -167,21 +152,7 @@ pub async fn alerts(
             .read(|store| store.alerts_between(from_us, to_us, limit))
             .and_then(|r| r)
             .map_err(ApiError::internal)?;
-        Ok(Json(
-            alerts
-                .into_iter()
-                .map(|a| AlertOut {
-                    id: a.id,
-                    created: rfc3339(a.created_us),
-                    score_id: a.score_id,
-                    score: a.score,
-                    reason: a.reason,
-                    notified: a.notified,
-                    action: a.action,
-                    kind: a.kind,
-                })
-                .collect(),
-        ))
+        Ok(Json(alerts.into_iter().map(alert_out).collect()))
     })
     .await
 }
@@ -229,4 +200,33 @@ pub async fn daily_stats(
         }))
     })
     .await
+}
+
+/// A stored score as the API (and `tikker scores --json`) writes it.
+pub fn score_out(s: tikker_store::StoredScore) -> ScoreOut {
+    ScoreOut {
+        id: s.id,
+        user: s.user,
+        from: rfc3339(s.from_us),
+        to: rfc3339(s.to_us),
+        score: s.score,
+        confidence: s.confidence,
+        verdict: s.verdict,
+        reason: s.reason,
+        profile_version: s.profile_version,
+    }
+}
+
+/// A stored alert as the API (and `tikker alerts --json`) writes it.
+pub fn alert_out(a: tikker_store::StoredAlert) -> AlertOut {
+    AlertOut {
+        id: a.id,
+        created: rfc3339(a.created_us),
+        score_id: a.score_id,
+        score: a.score,
+        reason: a.reason,
+        notified: a.notified,
+        action: a.action,
+        kind: a.kind,
+    }
 }

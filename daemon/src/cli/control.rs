@@ -49,7 +49,18 @@ pub fn resume() -> anyhow::Result<()> {
 }
 
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let report: StatusReport = block_on(ControlClient::for_this_user().status())?;
+    let report: StatusReport = match block_on(ControlClient::for_this_user().status()) {
+        Ok(report) => report,
+        Err(e) if args.json => {
+            // Scripts read standard output: it says so in JSON, and the exit code is non-zero.
+            println!(
+                "{}",
+                serde_json::json!({"running": false, "error": format!("{e:#}")})
+            );
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

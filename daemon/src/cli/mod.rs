@@ -7,12 +7,14 @@ mod eval;
 mod export;
 mod import;
 mod profile;
+mod review;
 mod serve;
 mod service;
 mod show_config;
 mod stats;
 mod token;
 mod train;
+mod when;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,20 @@ enum Command {
     Token,
     /// Train models on a data set and store them (predict-user: `train identify`).
     Train(train::TrainArgs),
+    /// The alerts raised, newest first: when, what raised it, why, what was done.
+    Alerts(review::ReviewArgs),
+    /// The scored windows of the authentication monitor, newest first.
+    Scores(review::ReviewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `tikker completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 /// What every command knows once set up.
@@ -100,14 +116,30 @@ pub struct RunContext {
     pub paths: Paths,
 }
 
+/// `--from` and `--to` as instants (µs), each optional (see [`when`] for what they accept).
+fn time_range(from: Option<&str>, to: Option<&str>) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    let tz = jiff::tz::TimeZone::system();
+    let now = jiff::Timestamp::now();
+    let from_us = from
+        .map(|t| when::parse_bound(t, when::End::Start, now, &tz))
+        .transpose()
+        .context("--from")?;
+    let to_us = to
+        .map(|t| when::parse_bound(t, when::End::Finish, now, &tz))
+        .transpose()
+        .context("--to")?;
+    Ok((from_us, to_us))
+}
+
 /// Options that select stored events.
 #[derive(Debug, Args)]
 pub struct FilterArgs {
-    /// Only events at or after this date (YYYY-MM-DD, local time) or instant (RFC 3339).
-    #[arg(long, value_name = "DATE")]
+    /// Only events from then on: today, yesterday, 2h, 7d, a date (YYYY-MM-DD, local time) or
+    /// an RFC 3339 instant.
+    #[arg(long, value_name = "WHEN")]
     from: Option<String>,
-    /// Only events up to this date (inclusive, local time) or before this instant (RFC 3339).
-    #[arg(long, value_name = "DATE")]
+    /// Only events up to then (a date counts whole): same forms as --from.
+    #[arg(long, value_name = "WHEN")]
     to: Option<String>,
     /// Only this user's sessions.
     #[arg(long, value_name = "USER")]
@@ -116,29 +148,7 @@ pub struct FilterArgs {
 
 impl FilterArgs {
     fn to_filter(&self) -> anyhow::Result<EventFilter> {
-        let tz = jiff::tz::TimeZone::system();
-        let bound = |text: &str, end: bool| -> anyhow::Result<i64> {
-            if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-                return Ok(ts.as_microsecond());
-            }
-            let date: jiff::civil::Date = text.parse().with_context(|| {
-                format!("{text:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")
-            })?;
-            let date = if end { date.tomorrow()? } else { date };
-            Ok(date.to_zoned(tz.clone())?.timestamp().as_microsecond())
-        };
-        let from_us = self
-            .from
-            .as_deref()
-            .map(|t| bound(t, false))
-            .transpose()
-            .context("--from")?;
-        let to_us = self
-            .to
-            .as_deref()
-            .map(|t| bound(t, true))
-            .transpose()
-            .context("--to")?;
+        let (from_us, to_us) = time_range(self.from.as_deref(), self.to.as_deref())?;
         if let (Some(from), Some(to)) = (from_us, to_us)
             && to <= from
         {
@@ -162,8 +172,22 @@ impl RunContext {
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(args.shell, &mut command, "tikker", &mut std::io::stdout());
+        return Ok(());
+    }
     let config_file = match cli.config {
-        Some(path) => path,
+        // Only the default file may be missing: a file named on purpose must be there.
+        Some(path) => {
+            if !path.exists() {
+                anyhow::bail!(
+                    "the configuration file {} does not exist (--config or TIKKER_CONFIG)",
+                    path.display()
+                );
+            }
+            path
+        }
         None => default_config_file()?,
     };
     let config = Config::load(&config_file)?;
@@ -185,6 +209,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(&context, args),
         Command::Token => token::run(),
         Command::Train(args) => train::run(&context, args),
+        Command::Alerts(args) => review::alerts(&context, args),
+        Command::Scores(args) => review::scores(&context, args),
+        Command::Completions(_) => Ok(()),
     }
 }
 
