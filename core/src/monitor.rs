@@ -12,19 +12,34 @@
 //!   every [`MonitorConfig::step_keystrokes`] keystrokes with the free-text verifier. A gap
 //!   longer than [`MonitorConfig::idle_gap_us`] between presses starts a new window: typing after
 //!   a break may be someone else's and is judged on its own.
-//! - **Learning.** The keystrokes that entered the window since the last score are added to the
-//!   profile only if the window was judged `authentic` or `likely_authentic`, so an impostor is
-//!   never learned. Older behaviour fades: whenever the profile has grown past
-//!   [`MonitorConfig::fade_after_keystrokes`], every statistic keeps
-//!   [`MonitorConfig::fade_keep`] of its weight ([`Profile::fade`]): exponential forgetting in
-//!   steps, so the last few tens of thousands of keystrokes dominate.
-//! - **Alerts.** A window at or below [`MonitorConfig::alert_threshold`] (0.4, `suspicious`) is
-//!   low. An alert needs [`MonitorConfig::consecutive_low`] low windows in a row (five: the first
-//!   low window confirmed by the next 100 keystrokes), or a single window at or below
-//!   [`MonitorConfig::severe_threshold`] (0.01: far beyond anything the owner typed in
-//!   enrolment). After an alert no other is raised for [`MonitorConfig::cooldown_us`]
-//!   (10 minutes). The rule was chosen with `tikker eval continuous` on `aalto-dev` (README):
-//!   two in a row gave 2.25 false alerts per 10,000 genuine keystrokes, five gives 0.80.
+//! - **Learning (never an intruder).** A keystroke is learned only once every window that
+//!   contained it was judged the owner's (an owner verdict, `authentic` or `likely_authentic`,
+//!   with no evidence building up against the owner, see below) and
+//!   [`MonitorConfig::confirm_keystrokes`] (2,000) keystrokes followed it without an alert: a
+//!   learning lag of one window for the judgement, then a confirmation lag longer than any
+//!   impostor the rule detects needs (99 % of `aalto-dev`'s detected impostors are caught within
+//!   500 keystrokes). An alert withholds everything still waiting; the newest
+//!   [`WITHHELD_KEYSTROKES`] withheld keystrokes are kept so that the owner's "It was me" can
+//!   release them ([`Monitor::release`] with the alert's range, or [`Monitor::learn_confirmed`]
+//!   with keystrokes read back from the store). Older behaviour fades: whenever the profile has
+//!   grown past [`MonitorConfig::fade_after_keystrokes`], every statistic keeps
+//!   [`MonitorConfig::fade_keep`] of its weight ([`Profile::fade`]).
+//! - **Alerts** ([`AlertRule`]). Each window's evidence against the owner is its distance above
+//!   the owner's median in units of the owner's spread (both from the owner's held-out
+//!   enrolment windows, [`Calibration::evidence`]); a one-sided CUSUM (Page 1954)
+//!   `S = max(0, S + e − k)` accumulates it over consecutive windows and alerts at `S ≥ h`
+//!   (`k` = 2 and `h` = 15 owner spreads, [`MonitorConfig::cusum_reference`],
+//!   [`MonitorConfig::cusum_alert`]): owner-like windows (`e < k`) drain it back to 0 (the
+//!   reset rule), a window far out fills it in two. The fast path: one window at or below
+//!   [`MonitorConfig::severe_threshold`] (score 10⁻⁴) alerts at once; a backstop:
+//!   [`MonitorConfig::consecutive_low`] (8) windows in a row at or below
+//!   [`MonitorConfig::alert_threshold`]. After it fires the rule starts afresh, and no other
+//!   alert is raised for [`MonitorConfig::cooldown_us`] (10 minutes). `k`, `h`, the severe
+//!   threshold and the backstop were tuned with `tikker eval continuous` on the first half of
+//!   `aalto-dev` only (README).
+//! - **Drift.** The calibration's location follows the owner: windows judged the owner's, once
+//!   the windows overlapping them agreed, move it ([`ScoreDrift`]); [`OwnerModel::drift`] says
+//!   how far the profile and the owner's scores moved since enrolment ([`Drift`]).
 
 use std::collections::VecDeque;
 
@@ -921,9 +936,11 @@ mod tests {
         jittered(start_us, n, hold_ms, gap_ms, seed, 30)
     }
 
-    /// Someone else: a different hold time and rhythm, and much less regular.
+    /// Someone else: a different hold time and rhythm, and less regular. (A typist far more
+    /// regular than the owner, with every residual at the verifier's clamp, can score closer
+    /// than the owner's own windows: see the report of issue 16.)
     fn impostor(start_us: i64, n: usize) -> Vec<Keystroke> {
-        jittered(start_us, n, 190, 420, 2, 80)
+        jittered(start_us, n, 140, 250, 2, 50)
     }
 
     fn jittered(
@@ -991,7 +1008,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "the synthetic impostor scores closer to the enrolment-only profile than the owner's own held-out windows (shared-offset LLR on very regular synthetic typing); it was caught before only because the old monitor learned it; to be replaced by a realistic impostor"]
     fn the_owner_passes_and_an_impostor_is_alerted_once_then_cooled_down() {
         let mut monitor = Monitor::new(config());
         let owner = typing(0, 1_400, 90, 180, 1);
@@ -1206,7 +1222,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "the synthetic impostor scores closer to the enrolment-only profile than the owner's own held-out windows (shared-offset LLR on very regular synthetic typing); it was caught before only because the old monitor learned it; to be replaced by a realistic impostor"]
     fn a_noted_alert_holds_the_next_back_for_the_cooldown() {
         let mut monitor = Monitor::new(config());
         let owner = typing(0, 600, 90, 180, 1);

@@ -433,7 +433,7 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
         seconds
     );
     println!(
-        "{:<12} {:>9} {:>17} {:>10} {:>14} {:>14} {:>8} {:>8}",
+        "{:<12} {:>9} {:>16} {:>16} {:>16} {:>7} {:>8} {:>7}",
         "", "false/10k", "detected", "≤250", "≤500", "median", "learned", "FRR"
     );
     for (name, f) in [
@@ -443,11 +443,12 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
     ] {
         let share = |n: usize| 100.0 * n as f64 / f.participants.max(1) as f64;
         println!(
-            "{:<12} {:>9.2} {:>7} ({:>5.1} %) {:>5.1} % {:>5} ({:>5.1} %) {:>14} {:>8} {:>8.4}",
+            "{:<12} {:>9.2} {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>7} {:>8} {:>7.4}",
             name,
             f.false_alerts_per_10k,
             f.impostors_detected,
             share(f.impostors_detected),
+            f.detected_within_250,
             share(f.detected_within_250),
             f.detected_within_500,
             share(f.detected_within_500),
@@ -463,6 +464,14 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
          median: impostor keystrokes to the first alert; learned: impostor keystrokes the profile \
          learned; FRR: share of genuine windows at or below the alert threshold",
         report.all.false_alerts, report.all.genuine_keystrokes
+    );
+    println!(
+        "if every impostor went on typing undetected until the monitor confirmed their typing \
+         ({} more keystrokes), {} keystrokes of {} impostors would be learned: those the verifier \
+         cannot tell from the owner",
+        m.confirm_keystrokes,
+        report.all.impostor_keystrokes_learned_if_confirmed,
+        report.all.impostors_learned_if_confirmed
     );
     Ok(())
 }
