@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 pub const MEDIAN_SCORE: f64 = 0.95;
 /// The score of a distance at the owner's 99th percentile.
 pub const TAIL_SCORE: f64 = 0.40;
+/// The 99th percentile of the standard normal distribution.
+const Z99: f64 = 2.326;
 /// The fewest owner distances a calibration is fitted from.
 pub const MIN_CALIBRATION_SAMPLES: usize = 10;
 
@@ -31,6 +33,11 @@ pub struct Calibration {
     pub median: f64,
     /// The owner's 99th-percentile distance.
     pub tail: f64,
+    /// The spread of the owner's distances (1.4826 × the median absolute deviation from the
+    /// median, a robust standard deviation); 0 in models stored before it was kept, which then
+    /// use `(tail − median) / 2.326` (the normal distribution's 99th percentile).
+    #[serde(default)]
+    pub spread: f64,
 }
 
 fn logit(p: f64) -> f64 {
@@ -66,7 +73,35 @@ impl Calibration {
         let tail = quantile(&sorted, 0.99)?;
         // A degenerate spread (all distances equal) still needs a slope.
         let tail = tail.max(median + median.abs().max(1e-9) * 0.05);
-        Some(Calibration { median, tail })
+        let mut deviations: Vec<f64> = sorted.iter().map(|d| (d - median).abs()).collect();
+        deviations.sort_by(f64::total_cmp);
+        let spread = 1.4826 * quantile(&deviations, 0.5)?;
+        Some(Calibration {
+            median,
+            tail,
+            spread,
+        })
+    }
+
+    /// The spread of the owner's distances used for evidence: [`Calibration::spread`], or for
+    /// an older model `(tail − median) / 2.326`; never below 1 % of `tail − median`.
+    pub fn spread(&self) -> f64 {
+        let floor = (self.tail - self.median).abs().max(1e-9);
+        if self.spread.is_finite() && self.spread > 0.0 {
+            self.spread.max(0.01 * floor)
+        } else {
+            floor / Z99
+        }
+    }
+
+    /// The evidence of a distance against the owner: how far above the owner's median it lies,
+    /// in units of the owner's spread, `(distance − median) / spread`; NaN counts as far away
+    /// (10 spreads).
+    pub fn evidence(&self, distance: f64) -> f64 {
+        if distance.is_nan() {
+            return 10.0;
+        }
+        ((distance - self.median) / self.spread()).clamp(-10.0, 10.0)
     }
 
     /// The score of a distance: in [0, 1], 1 = certainly the owner; NaN distances score 0.

@@ -109,6 +109,12 @@ struct ContinuousArgs {
     /// A single window at or below this score alerts (default: the daemon's).
     #[arg(long)]
     severe_threshold: Option<f64>,
+    /// CUSUM reference k in owner spread units (default: the daemon's).
+    #[arg(long)]
+    cusum_reference: Option<f64>,
+    /// CUSUM alert level h in owner spread units (default: the daemon's).
+    #[arg(long)]
+    cusum_alert: Option<f64>,
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -416,6 +422,12 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
     if let Some(t) = args.severe_threshold {
         config.monitor.severe_threshold = t;
     }
+    if let Some(k) = args.cusum_reference {
+        config.monitor.cusum_reference = k;
+    }
+    if let Some(h) = args.cusum_alert {
+        config.monitor.cusum_alert = h;
+    }
     let started = Instant::now();
     let report = simulate(&participants, &config);
     let seconds = started.elapsed().as_secs_f64();
@@ -439,29 +451,62 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
     let m = &config.monitor;
     println!(
         "splice simulation on {} participants ({} skipped): enrol on the first {} units \
-         (median {} keystrokes), windows of {} keystrokes scored every {}, alert on {} low windows \
-         in a row or one at or below {}; {:.1} s",
-        report.participants,
+         (median {} keystrokes), windows of {} keystrokes scored every {}; alert when the CUSUM \
+         of the window evidence (k = {}, owner spread units) reaches {}, on {} low windows \
+         (≤ {}) in a row, or on one at or below {}; {:.1} s",
+        report.all.participants,
         report.skipped,
         config.enrol_units,
-        report.median_enrolment,
+        report.all.median_enrolment,
         m.window_keystrokes,
         m.step_keystrokes,
+        m.cusum_reference,
+        m.cusum_alert,
         m.consecutive_low,
+        m.alert_threshold,
         m.severe_threshold,
         seconds
     );
     println!(
-        "false alerts: {} in {} genuine keystrokes = {:.2} per 10,000",
-        report.false_alerts, report.genuine_keystrokes, report.false_alerts_per_10k
+        "{:<12} {:>9} {:>16} {:>16} {:>16} {:>7} {:>8} {:>7}",
+        "", "false/10k", "detected", "≤250", "≤500", "median", "learned", "FRR"
+    );
+    for (name, f) in [
+        ("all", &report.all),
+        ("first half", &report.first_half),
+        ("second half", &report.second_half),
+    ] {
+        let share = |n: usize| 100.0 * n as f64 / f.participants.max(1) as f64;
+        println!(
+            "{:<12} {:>9.2} {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>7} {:>8} {:>7.4}",
+            name,
+            f.false_alerts_per_10k,
+            f.impostors_detected,
+            share(f.impostors_detected),
+            f.detected_within_250,
+            share(f.detected_within_250),
+            f.detected_within_500,
+            share(f.detected_within_500),
+            f.median_impostor_keystrokes_to_alert
+                .map_or_else(|| "never".to_owned(), |m| m.to_string()),
+            f.impostor_keystrokes_learned,
+            f.window_false_reject_rate,
+        );
+    }
+    println!(
+        "false/10k: false alerts per 10,000 genuine keystrokes ({} in {}); detected: impostors \
+         alerted before their typing ran out (≤250, ≤500: within that many of their keystrokes); \
+         median: impostor keystrokes to the first alert; learned: impostor keystrokes the profile \
+         learned; FRR: share of genuine windows at or below the alert threshold",
+        report.all.false_alerts, report.all.genuine_keystrokes
     );
     println!(
-        "impostors detected: {} of {}; median impostor keystrokes to the first alert: {}",
-        report.impostors_detected,
-        report.participants,
-        report
-            .median_impostor_keystrokes_to_alert
-            .map_or_else(|| "never (most undetected)".to_owned(), |m| m.to_string())
+        "if every impostor went on typing undetected until the monitor confirmed their typing \
+         ({} more keystrokes), {} keystrokes of {} impostors would be learned: those the verifier \
+         cannot tell from the owner",
+        m.confirm_keystrokes,
+        report.all.impostor_keystrokes_learned_if_confirmed,
+        report.all.impostors_learned_if_confirmed
     );
     Ok(())
 }
