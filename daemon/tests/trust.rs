@@ -297,3 +297,172 @@ fn a_folder_planted_in_tmp_neither_stops_the_daemon_nor_catches_its_clients() {
     daemon.wait().unwrap();
     assert_eq!(fake.requests(), "", "the planted daemon was talked to");
 }
+
+/// A folder of the second account in `/tmp` (mode 0755): where it plants links and files.
+fn intruders_folder() -> tempfile::TempDir {
+    let (uid, gid) = intruder().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("tikker-intruder-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Runs `args` as the second account and checks that it succeeded.
+fn intruder_runs(program: &str, args: &[&std::ffi::OsStr]) {
+    let status = as_intruder(program).args(args).status().unwrap();
+    assert!(status.success(), "{program} {args:?} as {INTRUDER}");
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn a_database_path_that_is_another_accounts_symlink_is_refused_and_its_target_left_alone() {
+    let Some(_) = intruder() else { return };
+    let home = TestHome::new();
+    let planted = intruders_folder();
+    let mine = home.path().join("notes.txt");
+    std::fs::write(&mine, "my notes\n").unwrap();
+    std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // The database itself, and the write-ahead log next to a database not there yet.
+    let link = planted.path().join("x.db");
+    let wal_link = planted.path().join("y.db-wal");
+    for (at, db) in [
+        (&link, link.clone()),
+        (&wal_link, planted.path().join("y.db")),
+    ] {
+        intruder_runs("ln", &["-s".as_ref(), mine.as_os_str(), at.as_os_str()]);
+        let out = home
+            .tikker()
+            .arg("--db")
+            .arg(&db)
+            .arg("stats")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{db:?} was used: {out:?}");
+        assert!(
+            stderr.contains(&at.display().to_string())
+                && stderr.contains("is a symlink")
+                && stderr.contains(INTRUDER),
+            "{stderr}"
+        );
+        assert_eq!(mode_of(&mine), 0o644, "the target's mode was changed");
+        assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my notes\n");
+    }
+    assert!(
+        !planted.path().join("y.db").exists(),
+        "a database was written there"
+    );
+}
+
+#[test]
+fn a_database_file_of_another_account_is_refused_and_left_alone() {
+    let Some(_) = intruder() else { return };
+    let home = TestHome::new();
+    let planted = intruders_folder();
+    let db = planted.path().join("z.db");
+    intruder_runs("touch", &[db.as_os_str()]);
+    intruder_runs("chmod", &["666".as_ref(), db.as_os_str()]);
+
+    let out = home
+        .tikker()
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stderr.contains(&format!("belongs to {INTRUDER}")),
+        "{stderr}"
+    );
+    assert_eq!(mode_of(&db), 0o666);
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0, "it was written");
+}
+
+#[test]
+fn a_configuration_of_another_account_is_refused() {
+    let Some(_) = intruder() else { return };
+    let home = TestHome::new();
+    let planted = intruders_folder();
+    let config = planted.path().join("config.toml");
+    let witness = planted.path().join("ran");
+    intruder_runs(
+        "sh",
+        &[
+            "-c".as_ref(),
+            format!(
+                "printf '[monitor]\\nalert_command = [\"touch\", \"{}\"]\\n' > {}",
+                witness.display(),
+                config.display()
+            )
+            .as_ref(),
+        ],
+    );
+    // Also through a symlink of the other account's in a place of the owner's choosing.
+    let link = planted.path().join("link.toml");
+    intruder_runs("ln", &["-s".as_ref(), config.as_os_str(), link.as_os_str()]);
+    for (path, expected) in [(&config, "belongs to"), (&link, "is a symlink")] {
+        let out = home
+            .tikker()
+            .arg("--config")
+            .arg(path)
+            .arg("config")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{out:?}");
+        assert!(
+            stderr.contains(expected) && stderr.contains(INTRUDER),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_configuration_others_can_write_cannot_set_an_alert_command() {
+    let Some(_) = intruder() else { return };
+    let home = TestHome::new();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[monitor]\nalert_command = [\"loginctl\", \"lock-session\"]\n",
+    )
+    .unwrap();
+    let run = |mode: u32| {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).unwrap();
+        home.tikker()
+            .arg("--config")
+            .arg(&config)
+            .arg("config")
+            .output()
+            .unwrap()
+    };
+    let out = run(0o666);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        stderr.contains("alert_command")
+            && stderr.contains("other accounts can write it (mode 666)")
+            && stderr.contains(&format!("chmod go-w {}", config.display())),
+        "{stderr}"
+    );
+    // That the second account can indeed write it: the threat is real.
+    intruder_runs(
+        "sh",
+        &[
+            "-c".as_ref(),
+            format!("test -w {}", config.display()).as_ref(),
+        ],
+    );
+    assert!(run(0o600).status.success());
+    std::fs::write(&config, "[monitor]\ncooldown_s = 60\n").unwrap();
+    assert!(run(0o666).status.success(), "a setting without a command");
+}
