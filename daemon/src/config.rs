@@ -294,7 +294,18 @@ impl CaptureConfig {
 
 impl Config {
     /// Reads `path`; a missing file gives the defaults.
+    ///
+    /// The file must be the user's own (or root's), and so must a symlink leading to it; another
+    /// account's file or link is refused, since it decides where tikker writes and what it runs.
+    /// A file that other accounts can write (it or its folder is group- or other-writable) is
+    /// read, but one that sets `monitor.alert_command` is refused: whoever can write it could
+    /// make tikker run their program. Refusing (rather than ignoring the setting) keeps a user
+    /// who relies on the alert (a screen lock) from running unprotected without knowing.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let writable_by_others = match check_config_owner(path)? {
+            Some(writable) => writable,
+            None => return Ok(Config::default()),
+        };
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
@@ -302,7 +313,18 @@ impl Config {
                 return Err(e).with_context(|| format!("reading {}", path.display()));
             }
         };
-        Self::parse(&text).with_context(|| format!("in the configuration file {}", path.display()))
+        let config = Self::parse(&text)
+            .with_context(|| format!("in the configuration file {}", path.display()))?;
+        if let Some(others) = writable_by_others
+            && !config.monitor.alert_command.is_empty()
+        {
+            bail!(
+                "the configuration file {} sets monitor.alert_command but {others}: refusing to start, since any account that can write it could make tikker run its own program; run `chmod go-w {}` (and on its folder if that is the one named), or remove alert_command",
+                path.display(),
+                path.display()
+            );
+        }
+        Ok(config)
     }
 
     /// Parses and validates the text of a configuration file.
@@ -325,6 +347,69 @@ impl Config {
         self.monitor.validate()?;
         self.api.validate()
     }
+}
+
+/// Checks who may change the configuration file at `path`: `None` when there is no file,
+/// `Some(None)` when only its user (or root) can, `Some(Some(what))` when other accounts can
+/// write it or its folder (`what` says which, for messages).
+///
+/// # Errors
+/// The file, or a symlink leading to it, belongs to another account (not the user, not root).
+fn check_config_owner(path: &Path) -> anyhow::Result<Option<Option<String>>> {
+    use std::os::unix::fs::MetadataExt;
+    let me = tikker_wire::socket::current_uid();
+    let trusted = |uid: u32| uid == me || uid == 0;
+    let link = match std::fs::symlink_metadata(path) {
+        Ok(link) => link,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if link.file_type().is_symlink() && !trusted(link.uid()) {
+        let target = std::fs::read_link(path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_else(|_| "?".to_owned());
+        bail!(
+            "the configuration file {} is a symlink (to {target}) made by {}: refusing to read it, since another account could point tikker at a configuration of its choosing; give a file of your own with --config, or remove the link",
+            path.display(),
+            tikker_store::describe_user(link.uid())
+        );
+    }
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if !trusted(metadata.uid()) {
+        bail!(
+            "the configuration file {} belongs to {}, not to {}: refusing to read it, since it decides where tikker writes and what it runs; use a file of your own (copy it, or give another with --config)",
+            path.display(),
+            tikker_store::describe_user(metadata.uid()),
+            tikker_store::describe_user(me)
+        );
+    }
+    let mode = metadata.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Ok(Some(Some(format!(
+            "other accounts can write it (mode {mode:o})"
+        ))));
+    }
+    let folder = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|real| real.parent().map(Path::to_path_buf));
+    if let Some(folder) = folder
+        && let Ok(dir) = std::fs::metadata(&folder)
+    {
+        let dir_mode = dir.mode() & 0o7777;
+        // A sticky folder (like /tmp) lets no one replace another account's file.
+        if dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0 || !trusted(dir.uid()) {
+            return Ok(Some(Some(format!(
+                "other accounts can replace it (its folder {} has mode {dir_mode:o} and belongs to {})",
+                folder.display(),
+                tikker_store::describe_user(dir.uid())
+            ))));
+        }
+    }
+    Ok(Some(None))
 }
 
 /// The folders and files tikker uses.

@@ -1,8 +1,11 @@
 //! The daemon's runtime folder (`$XDG_RUNTIME_DIR/tikker`): its control socket and its lock.
 //!
-//! The folder is created `0700` and must belong to the user running tikker; a folder owned by
-//! someone else is refused rather than used (it could be a trap set in a shared `/tmp`). Without
-//! `XDG_RUNTIME_DIR` (no login session) the folder is `/tmp/tikker-<uid>`, under the same rules.
+//! Where it is and what makes it trusted are `tikker_wire::socket`'s rules, shared with every
+//! client: without `XDG_RUNTIME_DIR` it is `~/.cache/tikker/run-<host>`, which no other account
+//! can create first. The folder is created `0700` and must be a real folder of the user running
+//! tikker; a folder (or symlink) of someone else is refused, with a message naming it, its owner
+//! and what to do, rather than used: whoever owns it could replace the socket and pose as the
+//! daemon. Looser permissions of the user's own folder are tightened.
 //!
 //! One daemon runs per user: it holds an exclusive `flock` on `daemon.lock` for its lifetime, and
 //! writes its pid and database into the file so that a second daemon can say who is running. The
@@ -11,7 +14,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -25,11 +28,14 @@ pub struct RuntimeDir {
 impl RuntimeDir {
     /// Where the folder is (without creating it).
     pub fn locate() -> RuntimeDir {
-        let path = match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-            Some(base) => PathBuf::from(base).join("tikker"),
-            None => std::env::temp_dir().join(format!("tikker-{}", current_uid())),
-        };
-        RuntimeDir { path }
+        RuntimeDir {
+            path: tikker_wire::socket::runtime_dir(),
+        }
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Creates the folder (0700) or checks the one there: it must be a folder of this user;
@@ -54,27 +60,15 @@ impl RuntimeDir {
         }
         dir.check_owner()?;
         tikker_store::restrict_mode(path, 0o700)?;
+        tikker_wire::socket::check_runtime_dir(path)
+            .with_context(|| format!("reading the runtime folder {}", path.display()))??;
         Ok(dir)
     }
 
     /// Refuses a folder (or symlink) that is not this user's own folder.
     fn check_owner(&self) -> anyhow::Result<()> {
-        let metadata = std::fs::symlink_metadata(&self.path)
-            .with_context(|| format!("reading {}", self.path.display()))?;
-        if !metadata.is_dir() {
-            bail!(
-                "{} is not a folder: remove it (tikker keeps its control socket there)",
-                self.path.display()
-            );
-        }
-        let uid = current_uid();
-        if metadata.uid() != uid {
-            bail!(
-                "{} belongs to user {} but tikker runs as user {uid}: refusing to use it (remove it, or set XDG_RUNTIME_DIR)",
-                self.path.display(),
-                metadata.uid()
-            );
-        }
+        tikker_wire::socket::check_own_folder(&self.path)
+            .with_context(|| format!("reading the runtime folder {}", self.path.display()))??;
         Ok(())
     }
 
@@ -91,7 +85,7 @@ impl RuntimeDir {
 
 /// This process's user id.
 pub fn current_uid() -> u32 {
-    rustix::process::getuid().as_raw()
+    tikker_wire::socket::current_uid()
 }
 
 /// The lock that makes a daemon the only one of its user; released when dropped or when the

@@ -102,6 +102,16 @@ pub enum StoreError {
     /// A stored row does not decode.
     #[error("tikker.db is damaged: {0}")]
     Corrupt(String),
+    /// A path tikker would write or protect is a symlink or belongs to another account: it is
+    /// refused, since whoever made it could point tikker at a file of their choosing or at one of
+    /// the user's own files.
+    #[error("{}: {why}", path.display())]
+    NotYours {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        why: String,
+    },
 }
 
 impl StoreError {
@@ -246,8 +256,16 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// Creates the folder (0700) and an empty file (0600) before SQLite opens it, so the database is
-/// never readable by others, not even for an instant; tightens existing looser modes.
+/// never readable by others, not even for an instant; tightens existing looser modes. The file
+/// and its `-wal`, `-shm` and `-journal` companions must not be symlinks nor another account's
+/// ([`check_own_path`]).
 fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
+    check_own_path(path)?;
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut companion = path.as_os_str().to_owned();
+        companion.push(suffix);
+        check_own_path(Path::new(&companion))?;
+    }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
             create_private_dir(parent)?;
@@ -255,15 +273,21 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
             restrict_mode(parent, 0o700)?;
         }
     }
-    if !path.exists() {
+    if fs::symlink_metadata(path).is_err() {
+        // create_new (O_EXCL) fails on anything there, a symlink included, so no link made
+        // after the check above is followed.
         let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(false);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(path)
-            .map_err(StoreError::io(path, "creating the database file"))?;
+        match options.open(path) {
+            Ok(_) => {}
+            // Another tikker made it meanwhile: checked below like any existing file.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, "creating the database file")(e)),
+        }
     }
+    check_own_path(path)?;
     restrict_mode(path, 0o600)
 }
 
@@ -284,16 +308,103 @@ fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     restrict_mode(dir, 0o700)
 }
 
+/// Refuses `path` (if it exists) when it is a symlink or belongs to another account: tikker
+/// never follows a symlink to a file it writes or protects, nor changes another account's file.
+///
+/// # Errors
+/// [`StoreError::NotYours`] naming the link's target or the owner and what to do;
+/// [`StoreError::Io`] when `path` cannot be read.
+pub fn check_own_path(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = match fs::symlink_metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io(path, "reading its owner")(e)),
+        };
+        let me = rustix::process::getuid().as_raw();
+        if metadata.file_type().is_symlink() {
+            let target = fs::read_link(path)
+                .map(|t| t.display().to_string())
+                .unwrap_or_else(|_| "?".to_owned());
+            return Err(StoreError::NotYours {
+                path: path.to_path_buf(),
+                why: format!(
+                    "is a symlink (to {target}, made by {}): tikker does not follow symlinks for the files it writes, since one made by another account could point it at a file of their choosing or at one of yours; give the real path instead",
+                    describe_user(metadata.uid())
+                ),
+            });
+        }
+        if metadata.uid() != me {
+            return Err(StoreError::NotYours {
+                path: path.to_path_buf(),
+                why: format!(
+                    "belongs to {}, not to {}: tikker writes and protects only files of its own user; choose a path of your own (or have that account remove it)",
+                    describe_user(metadata.uid()),
+                    describe_user(me)
+                ),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// A user as messages name it: `alice (uid 1000)`, or `uid 1000` when `/etc/passwd` does not
+/// know it.
+pub fn describe_user(uid: u32) -> String {
+    let name = fs::read_to_string("/etc/passwd").ok().and_then(|passwd| {
+        passwd.lines().find_map(|line| {
+            let mut fields = line.split(':');
+            let name = fields.next()?;
+            let listed: u32 = fields.nth(1)?.parse().ok()?;
+            (listed == uid).then(|| name.to_owned())
+        })
+    });
+    match name {
+        Some(name) => format!("{name} (uid {uid})"),
+        None => format!("uid {uid}"),
+    }
+}
+
 /// Removes any permission beyond `allowed` from `path` (if it exists), warning when it does.
+///
+/// It never changes another account's file: a symlink made by another account, or a path
+/// (or symlink target) owned by another account, is refused with [`StoreError::NotYours`]. A
+/// symlink of the user's own to a file or folder of the user's own (a data folder moved to
+/// another disk) is followed.
 pub fn restrict_mode(path: &Path, allowed: u32) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        match fs::symlink_metadata(path) {
+            Ok(link) if link.file_type().is_symlink() => {
+                if link.uid() != rustix::process::getuid().as_raw() {
+                    // Names the link's maker and target.
+                    return check_own_path(path);
+                }
+            }
+            Ok(_) => check_own_path(path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io(path, "reading permissions")(e)),
+        }
         let metadata = match fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(StoreError::io(path, "reading permissions")(e)),
         };
+        if metadata.uid() != rustix::process::getuid().as_raw() {
+            return Err(StoreError::NotYours {
+                path: path.to_path_buf(),
+                why: format!(
+                    "leads to a file of {}, not of {}: tikker changes only its own user's files; choose a path of your own",
+                    describe_user(metadata.uid()),
+                    describe_user(rustix::process::getuid().as_raw())
+                ),
+            });
+        }
         let mode = metadata.permissions().mode() & 0o777;
         if mode & !allowed != 0 {
             let tightened = mode & allowed;

@@ -92,8 +92,12 @@ pub fn view(
                 LinkError::NotRunning(_) => "Daemon not running".to_owned(),
                 LinkError::Failed(why) => format!("Daemon not answering: {why}"),
                 refused @ LinkError::Refused { .. } => format!("Daemon not answering: {refused}"),
+                LinkError::Untrusted(why) => format!("Not your daemon, ignored: {why}"),
             };
-            let hint = "Start it: systemctl --user start tikker";
+            let hint = match error {
+                LinkError::Untrusted(_) => "Nothing was sent to it; remove what the message names",
+                _ => "Start it: systemctl --user start tikker",
+            };
             TrayView {
                 look: IconLook {
                     shade: Shade::Grey,
@@ -485,6 +489,31 @@ mod tests {
             stuck.status_line,
             "Daemon not answering: the daemon did not answer within 5 s"
         );
+    }
+
+    #[test]
+    fn a_socket_of_another_account_is_shown_as_not_your_daemon_and_offers_no_pause() {
+        let shown = view(
+            &Err(LinkError::Untrusted(
+                tikker_wire::socket::TrustError::WrongOwner {
+                    path: "/tmp/tikker-1000".into(),
+                    owner: 4242,
+                    expected: 1000,
+                },
+            )),
+            None,
+            Path::new("/x"),
+            &TimeZone::UTC,
+        );
+        assert!(
+            shown.tooltip.contains("not your daemon")
+                && shown.tooltip.contains("/tmp/tikker-1000")
+                && shown.tooltip.contains("uid 4242"),
+            "{}",
+            shown.tooltip
+        );
+        assert_eq!(shown.look.mark, Mark::Absent);
+        assert!(!shown.can_pause && !shown.can_resume);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum LinkError {
         /// The daemon's message.
         message: String,
     },
+    /// The folder, the socket or the process answering on it is not this user's own: nothing
+    /// was sent (it could be another account posing as the daemon).
+    #[error("{0}; nothing was sent to it")]
+    Untrusted(crate::socket::TrustError),
     /// Something is there but the exchange failed (a timeout, a broken connection, a bad
     /// answer).
     #[error("{0}")]
@@ -104,19 +108,45 @@ impl ControlClient {
         }
     }
 
+    /// Connects to the socket after the checks the daemon makes too ([`crate::socket`]): the
+    /// folder is this user's and private, the socket is this user's, and the process listening
+    /// on it runs as this user.
+    async fn connect(&self) -> Result<UnixStream, LinkError> {
+        use std::io::ErrorKind::{ConnectionRefused, NotFound};
+        let not_running = || LinkError::NotRunning(self.socket.clone());
+        let unreadable = |path: &Path, e: std::io::Error| {
+            if e.kind() == NotFound {
+                not_running()
+            } else {
+                LinkError::Failed(format!("reading {}: {e}", path.display()))
+            }
+        };
+        if let Some(folder) = self.socket.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::socket::check_runtime_dir(folder)
+                .map_err(|e| unreadable(folder, e))?
+                .map_err(LinkError::Untrusted)?;
+        }
+        crate::socket::check_socket(&self.socket)
+            .map_err(|e| unreadable(&self.socket, e))?
+            .map_err(LinkError::Untrusted)?;
+        let stream = UnixStream::connect(&self.socket)
+            .await
+            .map_err(|e| match e.kind() {
+                NotFound | ConnectionRefused => not_running(),
+                _ => LinkError::Failed(format!("connecting to {}: {e}", self.socket.display())),
+            })?;
+        crate::socket::check_peer(&self.socket, stream.peer_cred().map(|c| c.uid()))
+            .map_err(LinkError::Untrusted)?;
+        Ok(stream)
+    }
+
     async fn exchange<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<String>,
     ) -> Result<T, LinkError> {
-        let stream = UnixStream::connect(&self.socket).await.map_err(|e| {
-            use std::io::ErrorKind::{ConnectionRefused, NotFound};
-            match e.kind() {
-                NotFound | ConnectionRefused => LinkError::NotRunning(self.socket.clone()),
-                _ => LinkError::Failed(format!("connecting to {}: {e}", self.socket.display())),
-            }
-        })?;
+        let stream = self.connect().await?;
         let failed =
             |what: &str, e: &dyn std::fmt::Display| LinkError::Failed(format!("{what}: {e}"));
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

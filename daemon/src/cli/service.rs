@@ -269,7 +269,13 @@ fn systemctl_says(args: &[&str]) -> Option<String> {
 
 /// Whether a tikker daemon answers on this user's control socket.
 fn daemon_answers() -> bool {
-    std::os::unix::net::UnixStream::connect(RuntimeDir::locate().control_socket()).is_ok()
+    let socket = RuntimeDir::locate().control_socket();
+    let trusted = tikker_wire::socket::check_socket(&socket).is_ok_and(|checked| checked.is_ok());
+    trusted
+        && std::os::unix::net::UnixStream::connect(&socket).is_ok_and(|stream| {
+            let peer = rustix::net::sockopt::socket_peercred(&stream).map(|c| c.uid.as_raw());
+            peer.is_ok_and(|uid| uid == tikker_wire::socket::current_uid())
+        })
 }
 
 #[cfg(test)]

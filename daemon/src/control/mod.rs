@@ -13,13 +13,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::runtime_dir::current_uid;
-
 /// A Unix socket listener that answers only processes of the same user.
 #[derive(Debug)]
 pub struct OwnerOnlyListener {
     inner: UnixListener,
-    uid: u32,
     path: PathBuf,
 }
 
@@ -45,7 +42,6 @@ impl OwnerOnlyListener {
             .with_context(|| format!("protecting {}", path.display()))?;
         Ok(OwnerOnlyListener {
             inner,
-            uid: current_uid(),
             path: path.to_path_buf(),
         })
     }
@@ -63,18 +59,15 @@ impl axum::serve::Listener for OwnerOnlyListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.inner.accept().await {
-                Ok((stream, addr)) => match stream.peer_cred() {
-                    Ok(peer) if peer.uid() == self.uid => return (stream, addr),
-                    Ok(peer) => {
-                        tracing::warn!(
-                            uid = peer.uid(),
-                            "refused a control connection from another user"
-                        );
+                Ok((stream, addr)) => {
+                    let peer = stream.peer_cred().map(|c| c.uid());
+                    match tikker_wire::socket::check_peer(&self.path, peer) {
+                        Ok(()) => return (stream, addr),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "refused a control connection")
+                        }
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "refused a control connection without credentials")
-                    }
-                },
+                }
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little instead of spinning.
                     tracing::warn!(error = %e, "accepting a control connection failed");
