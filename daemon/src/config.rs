@@ -25,8 +25,11 @@
 //! step_keystrokes = 25     # ... scored every this many keystrokes
 //! idle_gap_s = 180         # a longer pause in typing starts a new window
 //! alert_threshold = 0.4    # scores at or below are `suspicious`
-//! severe_threshold = 0.01  # one window this low alerts at once
-//! consecutive_low = 5      # otherwise this many suspicious windows in a row alert
+//! cusum_reference = 2.0    # evidence per window (owner spreads above the owner's median) that adds up
+//! cusum_alert = 15.0       # the summed evidence that alerts
+//! severe_threshold = 0.0001 # one window this low alerts at once
+//! consecutive_low = 8      # and this many suspicious windows in a row alert
+//! confirm_keystrokes = 2000 # keystrokes are learned only after this many more passed without an alert
 //! cooldown_s = 600         # no second alert within this long
 //! notify = true            # a desktop notification on alert
 //! alert_command = []       # run on alert, e.g. ["loginctl", "lock-session"]; empty: nothing
@@ -88,8 +91,15 @@ pub struct MonitorSettings {
     pub alert_threshold: f64,
     /// A single window at or below this alerts at once.
     pub severe_threshold: f64,
-    /// Otherwise this many `suspicious` windows in a row alert.
+    /// This many `suspicious` windows in a row alert (a backstop of the CUSUM).
     pub consecutive_low: usize,
+    /// The CUSUM's reference value `k`: evidence per window (owner spreads above the owner's
+    /// median distance) beyond which it adds up.
+    pub cusum_reference: f64,
+    /// The CUSUM's alert level `h`, in owner spreads.
+    pub cusum_alert: f64,
+    /// Keystrokes are learned only after this many more were typed without an alert.
+    pub confirm_keystrokes: usize,
     /// No second alert within this many seconds of the last.
     pub cooldown_s: u64,
     /// Whether an alert shows a desktop notification.
@@ -112,6 +122,9 @@ impl Default for MonitorSettings {
             alert_threshold: core.alert_threshold,
             severe_threshold: core.severe_threshold,
             consecutive_low: core.consecutive_low,
+            cusum_reference: core.cusum_reference,
+            cusum_alert: core.cusum_alert,
+            confirm_keystrokes: core.confirm_keystrokes,
             cooldown_s: u64::try_from(core.cooldown_us / 1_000_000).unwrap_or(600),
             notify: true,
             alert_command: Vec::new(),
@@ -161,6 +174,22 @@ impl MonitorSettings {
         if self.consecutive_low == 0 {
             bail!("monitor.consecutive_low = 0: give at least 1");
         }
+        for (name, value) in [
+            ("cusum_reference", self.cusum_reference),
+            ("cusum_alert", self.cusum_alert),
+        ] {
+            if !(value.is_finite() && value > 0.0 && value <= 1000.0) {
+                bail!(
+                    "monitor.{name} = {value}: give a number of owner spreads above 0 (at most 1000)"
+                );
+            }
+        }
+        if self.confirm_keystrokes > 1_000_000 {
+            bail!(
+                "monitor.confirm_keystrokes = {}: give at most 1000000",
+                self.confirm_keystrokes
+            );
+        }
         if self.idle_gap_s == 0 || self.save_interval_s == 0 {
             bail!("monitor.idle_gap_s and monitor.save_interval_s must be at least 1 (second)");
         }
@@ -187,6 +216,9 @@ impl MonitorSettings {
             alert_threshold: self.alert_threshold,
             severe_threshold: self.severe_threshold,
             consecutive_low: self.consecutive_low,
+            cusum_reference: self.cusum_reference,
+            cusum_alert: self.cusum_alert,
+            confirm_keystrokes: self.confirm_keystrokes,
             cooldown_us: micros(self.cooldown_s),
             ..MonitorConfig::default()
         }
