@@ -258,6 +258,28 @@ mod tests {
     }
 
     #[test]
+    fn a_replay_file_with_windows_or_mac_line_ends_or_a_bom_replays_like_lf() {
+        let dir = tempfile::tempdir().unwrap();
+        let lf =
+            "user,session,timestamp_ms,key,event\nann,s1,1000,b,press\nann,s1,1100,b,release\n";
+        let variants = [
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\r"),
+            format!("\u{feff}{}", lf.replace('\n', "\r\n")),
+        ];
+        for (i, text) in variants.iter().enumerate() {
+            let path = dir.path().join(format!("{i}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let source = ReplaySource::open(&path, 1.0, "me").unwrap();
+            assert_eq!(
+                (source.format, source.event_count()),
+                ("events-csv", 2),
+                "{i}"
+            );
+        }
+    }
+
+    #[test]
     fn the_pace_scales_with_the_speed() {
         let first = KeyEvent::press(1_000_000, tikker_core::KeyCode(30));
         let later = KeyEvent::press(3_000_000, tikker_core::KeyCode(30));

@@ -324,3 +324,46 @@ fn the_real_aalto_files_import_with_their_bad_rows_counted() {
         .stderr(predicate::str::is_match(r"_keystrokes\.txt\.gz:\d+: ").unwrap())
         .stderr(predicate::str::contains("--skip-bad imports the rest"));
 }
+
+#[test]
+fn windows_and_mac_line_ends_and_a_bom_import_like_lf_with_the_right_line_named() {
+    let home = tempfile::tempdir().unwrap();
+    let bad_lf = format!("{SAMPLE}alice,morning,soon,KEY_H,press\n");
+    let lf_csv = write(&home.path().join("lf.csv"), &bad_lf);
+    let lf_db = home.path().join("lf.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&lf_db)
+        .args(["import", "--format", "events-csv", "--skip-bad"])
+        .arg(&lf_csv)
+        .assert()
+        .success();
+    let expected = export(home.path(), &lf_db, "events-csv");
+    let variants = [
+        ("crlf", bad_lf.replace('\n', "\r\n")),
+        ("cr", bad_lf.replace('\n', "\r")),
+        ("bom", format!("\u{feff}{}", bad_lf.replace('\n', "\r\n"))),
+    ];
+    for (name, text) in variants {
+        let csv = write(&home.path().join(format!("{name}.csv")), &text);
+        let db = home.path().join(format!("{name}.db"));
+        // Without --skip-bad the bad row is named by its own line, quoted unaltered.
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv"])
+            .arg(&csv)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(":10: timestamp_ms: \"soon\""));
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv", "--skip-bad"])
+            .arg(&csv)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("imported 8 events"));
+        assert_eq!(export(home.path(), &db, "events-csv"), expected, "{name}");
+    }
+}

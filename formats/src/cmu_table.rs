@@ -159,7 +159,8 @@ const ID_COLUMNS: [&str; 3] = ["subject", "sessionIndex", "rep"];
 
 /// Reads a CMU benchmark CSV (header plus data lines).
 ///
-/// Blank lines are ignored; a trailing `\r` (CRLF files) is stripped; fields
+/// Blank lines are ignored; CRLF and CR line ends read like LF and a leading UTF-8 byte order
+/// mark is skipped ([`crate::UnixText`]); fields
 /// are trimmed of surrounding spaces. The header must start with
 /// `subject,sessionIndex,rep` followed by at least one timing column whose
 /// name starts with `H.`, `DD.` or `UD.`; column names must be unique.
@@ -169,7 +170,7 @@ pub fn read_cmu_csv(reader: impl BufRead) -> Result<CmuData, CmuError> {
     let mut columns: Option<Vec<String>> = None;
     let mut rows = Vec::new();
 
-    for (index, line) in reader.lines().enumerate() {
+    for (index, line) in crate::UnixText::new(reader).lines().enumerate() {
         let line_no = index + 1;
         let line = line.map_err(|source| CmuError::Io {
             line: line_no,

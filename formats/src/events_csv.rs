@@ -42,15 +42,20 @@ pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
         }
         line = record.position().map_or(line + 1, |p| p.line());
         if line == 1 {
-            let header: Vec<String> = record
+            let found: Vec<String> = record
                 .iter()
-                .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+                .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect();
-            if header != HEADER {
+            let matches = found.len() == HEADER.len()
+                && found
+                    .iter()
+                    .zip(HEADER)
+                    .all(|(f, h)| f.trim().eq_ignore_ascii_case(h));
+            if !matches {
                 return Err(ParseError::Header(format!(
                     "expected the header {:?}, found {:?}",
                     HEADER.join(","),
-                    header.join(",")
+                    found.join(",")
                 )));
             }
             continue;

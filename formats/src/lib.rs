@@ -171,12 +171,112 @@ impl ParsedFile {
     }
 }
 
-/// Parses a whole file in `format` from `reader` (already decompressed).
+/// Parses a whole file in `format` from `reader` (already decompressed). Windows (CRLF) and
+/// old Mac (CR) line ends read like LF, and a leading UTF-8 byte order mark is skipped
+/// ([`UnixText`]), so line numbers are those an editor shows.
 pub fn parse(format: ImportFormat, reader: impl BufRead) -> Result<ParsedFile, ParseError> {
+    let reader = UnixText::new(reader);
     match format {
         ImportFormat::EventsCsv => events_csv::parse(reader),
         ImportFormat::Aalto => aalto::parse(reader),
         ImportFormat::Cmu => cmu::parse(reader),
+    }
+}
+
+/// The UTF-8 byte order mark some editors (and Excel) write at the start of a text file.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Text as the readers expect it: every line end (CRLF, CR or LF) becomes LF and a UTF-8 byte
+/// order mark at the very start is dropped. Every other byte passes unchanged.
+#[derive(Debug)]
+pub struct UnixText<R> {
+    inner: R,
+    buffer: Vec<u8>,
+    position: usize,
+    at_start: bool,
+    after_cr: bool,
+}
+
+impl<R: BufRead> UnixText<R> {
+    /// Reads `inner` with its line ends made LF.
+    pub fn new(inner: R) -> UnixText<R> {
+        UnixText {
+            inner,
+            buffer: Vec::new(),
+            position: 0,
+            at_start: true,
+            after_cr: false,
+        }
+    }
+}
+
+impl<R: BufRead> BufRead for UnixText<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.at_start {
+            // The mark may come split over several reads (a decompressor's first bytes).
+            self.at_start = false;
+            let mut head = Vec::with_capacity(BOM.len());
+            while head.len() < BOM.len() {
+                let chunk = self.inner.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let take = chunk.len().min(BOM.len() - head.len());
+                head.extend_from_slice(&chunk[..take]);
+                self.inner.consume(take);
+            }
+            if head != BOM {
+                unix_line_ends(&head, &mut self.buffer, &mut self.after_cr);
+            }
+        }
+        while self.position >= self.buffer.len() {
+            self.buffer.clear();
+            self.position = 0;
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let length = chunk.len();
+            unix_line_ends(chunk, &mut self.buffer, &mut self.after_cr);
+            self.inner.consume(length);
+        }
+        Ok(&self.buffer[self.position..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position = (self.position + amount).min(self.buffer.len());
+    }
+}
+
+/// Appends `text` to `out` with CRLF and CR made LF; `after_cr` carries a CR at the end of one
+/// piece of text over to the next.
+fn unix_line_ends(text: &[u8], out: &mut Vec<u8>, after_cr: &mut bool) {
+    if !*after_cr && !text.contains(&b'\r') {
+        out.extend_from_slice(text);
+        return;
+    }
+    for &byte in text {
+        match byte {
+            b'\r' => {
+                out.push(b'\n');
+                *after_cr = true;
+            }
+            b'\n' if *after_cr => *after_cr = false,
+            _ => {
+                out.push(byte);
+                *after_cr = false;
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Read for UnixText<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
@@ -253,4 +353,94 @@ pub fn parse_file(
             reason: format!("line 1: {reason} (is this a {} file?)", format.name()),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CMU_HEADER: &str = "subject,sessionIndex,rep,H.period,DD.period.t,UD.period.t,H.t,DD.t.i,UD.t.i,H.i,DD.i.e,UD.i.e,H.e,DD.e.five,UD.e.five,H.five,DD.five.Shift.r,UD.five.Shift.r,H.Shift.r,DD.Shift.r.o,UD.Shift.r.o,H.o,DD.o.a,UD.o.a,H.a,DD.a.n,UD.a.n,H.n,DD.n.l,UD.n.l,H.l,DD.l.Return,UD.l.Return,H.Return";
+    const CMU_ROW: &str = "s002,1,1,0.1491,0.3979,0.2488,0.1069,0.1674,0.0605,0.1169,0.2212,0.1043,0.1417,1.1885,1.0468,0.1146,1.6055,1.4909,0.1067,0.7590,0.6523,0.1016,0.2136,0.1120,0.1349,0.1484,0.0135,0.0932,0.3515,0.2583,0.1338,0.3509,0.2171,0.0742";
+
+    /// A file in each format with a good row on line 2, a bad one on line 3 and a good one on
+    /// line 4, LF line ends.
+    fn samples() -> Vec<(ImportFormat, String)> {
+        vec![
+            (
+                ImportFormat::EventsCsv,
+                "user,session,timestamp_ms,key,event\nalice,s1,1000,KEY_H,press\n\
+                 alice,s1,NaN,KEY_H,release\nalice,s1,1100,KEY_H,release\n"
+                    .to_owned(),
+            ),
+            (
+                ImportFormat::Aalto,
+                "PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\tPRESS_TIME\t\
+                 RELEASE_TIME\tLETTER\tKEYCODE\n7\t1\tHi\tHi\t3\t1000\t1100\tH\t72\n\
+                 7\t1\tHi\tHi\t4\tsoon\t1150\ti\t73\n7\t1\tHi\tHi\t5\t1200\t1250\ti\t73\n"
+                    .to_owned(),
+            ),
+            (
+                ImportFormat::Cmu,
+                format!(
+                    "{CMU_HEADER}\n{CMU_ROW}\n{}\n{}\n",
+                    CMU_ROW.replace("0.1069", "NaN"),
+                    CMU_ROW.replacen(",1,1,", ",1,2,", 1)
+                ),
+            ),
+        ]
+    }
+
+    fn outcome(format: ImportFormat, text: &[u8]) -> (Vec<ParsedSession>, Vec<BadRow>) {
+        let mut parsed = parse(format, text).unwrap();
+        let bad = std::mem::take(&mut parsed.bad_rows);
+        (parsed.into_sorted_sessions(), bad)
+    }
+
+    #[test]
+    fn crlf_cr_and_a_bom_read_like_lf_in_every_format() {
+        for (format, lf) in samples() {
+            let expected = outcome(format, lf.as_bytes());
+            assert!(!expected.0.is_empty(), "{format:?}");
+            assert_eq!(
+                expected.1.iter().map(|b| b.line).collect::<Vec<_>>(),
+                [3],
+                "{format:?}"
+            );
+            let crlf = lf.replace('\n', "\r\n");
+            let cr = lf.replace('\n', "\r");
+            let variants = [
+                crlf.clone().into_bytes(),
+                cr.clone().into_bytes(),
+                [BOM, lf.as_bytes()].concat(),
+                [BOM, crlf.as_bytes()].concat(),
+                [BOM, cr.as_bytes()].concat(),
+            ];
+            for (i, variant) in variants.iter().enumerate() {
+                assert_eq!(outcome(format, variant), expected, "{format:?} variant {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_events_csv_header_is_quoted_unaltered_from_its_own_line() {
+        let text = "User,Session,Time\r\nalice,s1,1000,KEY_H,press\r\n";
+        let err = parse(ImportFormat::EventsCsv, text.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string().ends_with("found \"User,Session,Time\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unix_text_reads_a_bom_and_crlf_split_across_reads() {
+        let inner = std::io::BufReader::with_capacity(1, "\u{feff}a\r\nb\rc\n\r\nd".as_bytes());
+        let mut out = String::new();
+        UnixText::new(inner).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "a\nb\nc\n\nd");
+        let mut out = String::new();
+        UnixText::new("\u{feff}a\r\nb\rc\n\r\nd".as_bytes())
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, "a\nb\nc\n\nd");
+    }
 }
