@@ -367,3 +367,121 @@ fn windows_and_mac_line_ends_and_a_bom_import_like_lf_with_the_right_line_named(
         assert_eq!(export(home.path(), &db, "events-csv"), expected, "{name}");
     }
 }
+
+const CMU_HEADER: &str = "subject,sessionIndex,rep,H.period,DD.period.t,UD.period.t,H.t,DD.t.i,UD.t.i,H.i,DD.i.e,UD.i.e,H.e,DD.e.five,UD.e.five,H.five,DD.five.Shift.r,UD.five.Shift.r,H.Shift.r,DD.Shift.r.o,UD.Shift.r.o,H.o,DD.o.a,UD.o.a,H.a,DD.a.n,UD.a.n,H.n,DD.n.l,UD.n.l,H.l,DD.l.Return,UD.l.Return,H.Return";
+const CMU_ROW: &str = "s002,1,1,0.1491,0.3979,0.2488,0.1069,0.1674,0.0605,0.1169,0.2212,0.1043,0.1417,1.1885,1.0468,0.1146,1.6055,1.4909,0.1067,0.7590,0.6523,0.1016,0.2136,0.1120,0.1349,0.1484,0.0135,0.0932,0.3515,0.2583,0.1338,0.3509,0.2171,0.0742";
+
+#[test]
+fn impossible_times_are_refused_by_every_importer_and_never_break_stats() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    let aalto_header = "PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\t\
+                        PRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE\n";
+    let files = [
+        (
+            "cmu",
+            "hold.csv",
+            format!("{CMU_HEADER}\n{}\n", CMU_ROW.replacen("0.1491", "1e300", 1)),
+            "out of range",
+        ),
+        (
+            "cmu",
+            "subject.csv",
+            format!(
+                "{CMU_HEADER}\n{}\n",
+                CMU_ROW.replacen("s002", "s4294967295", 1)
+            ),
+            "years 1970 to 9999",
+        ),
+        (
+            "events-csv",
+            "near-limit.csv",
+            "user,session,timestamp_ms,key,event\nann,s1,9223372036854775,a,press\n".to_owned(),
+            "after the year 9999",
+        ),
+        (
+            "aalto",
+            "aalto.txt",
+            format!("{aalto_header}7\t1\ta\ta\t3\t253402300800000\t253402300800001\ta\t65\n"),
+            "out of range",
+        ),
+    ];
+    for (format, name, text, reason) in files {
+        let path = write(&home.path().join(name), &text);
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", format])
+            .arg(&path)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(":2: ").and(predicate::str::contains(reason)));
+    }
+    // Nothing was stored, and the statistics read.
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+
+    // A database that already holds impossible times (imported before the check) still reads.
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success();
+    {
+        let mut store = tikker_store::Store::open(&db).unwrap();
+        let mut tx = store.write().unwrap();
+        let session = tx
+            .begin_session(
+                &tikker_store::NewSession {
+                    source_kind: "import".into(),
+                    source_detail: "old".into(),
+                    user: "alice".into(),
+                    label: "overflowed".into(),
+                },
+                -9_223_372_036_854_775_000,
+            )
+            .unwrap();
+        tx.append(
+            session,
+            &[tikker_core::KeyEvent::press(
+                -9_223_372_036_854_775_000,
+                tikker_core::KeyCode(30),
+            )],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("events       8").and(predicate::str::contains(
+                "skipped      1 stored event(s) with a time outside the years 1970 to 9999",
+            )),
+        );
+    let exported = export(home.path(), &db, "events-csv");
+    assert_eq!(exported.lines().count(), 9, "{exported}");
+    for args in [&["profile", "show"][..], &["export", "--format", "jsonl"]] {
+        let out = tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("damaged"),
+            "{args:?}: {out:?}"
+        );
+    }
+}

@@ -126,6 +126,18 @@ pub enum CmuError {
         /// The text found.
         value: String,
     },
+    /// A timing is larger than the years 1970 to 9999 span (`1e300` seconds).
+    #[error(
+        "line {line}: column '{column}' is out of range: '{value}' (more than the years 1970 to 9999 span)"
+    )]
+    OutOfRange {
+        /// Offending line.
+        line: usize,
+        /// Column name.
+        column: String,
+        /// The text found.
+        value: String,
+    },
     /// A hold time (`H.*` column) is negative.
     #[error("line {line}: column '{column}' is a negative hold time: {value}")]
     NegativeHoldTime {
@@ -149,10 +161,16 @@ impl CmuError {
             | CmuError::BadIndex { line, .. }
             | CmuError::NotNumeric { line, .. }
             | CmuError::NonFinite { line, .. }
+            | CmuError::OutOfRange { line, .. }
             | CmuError::NegativeHoldTime { line, .. } => *line,
         }
     }
 }
+
+/// The longest timing accepted, in seconds: the span of the years 1970 to 9999, the bound of every
+/// event time ([`tikker_core::event::MAX_TIME_US`]).
+#[allow(clippy::cast_precision_loss)] // a bound, not a time
+const MAX_TIMING_S: f64 = tikker_core::event::MAX_TIME_US as f64 / 1e6;
 
 /// Names of the three leading identification columns, in order.
 const ID_COLUMNS: [&str; 3] = ["subject", "sessionIndex", "rep"];
@@ -230,6 +248,13 @@ pub fn parse_cmu_row(
         })?;
         if !value.is_finite() {
             return Err(CmuError::NonFinite {
+                line: line_no,
+                column: name.clone(),
+                value: (*text).to_string(),
+            });
+        }
+        if value.abs() > MAX_TIMING_S {
+            return Err(CmuError::OutOfRange {
                 line: line_no,
                 column: name.clone(),
                 value: (*text).to_string(),
@@ -397,6 +422,21 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn timings_beyond_the_years_1970_to_9999_are_rejected() {
+        let text = format!("{HEADER}s002,1,1,1e300,0.2,0.1,0.1\n");
+        let err = read(&text).unwrap_err();
+        assert!(
+            matches!(&err, CmuError::OutOfRange { line: 2, column, .. } if column == "H.period"),
+            "{err}"
+        );
+        let text = format!("{HEADER}s002,1,1,0.1,0.2,-1e12,0.1\n");
+        assert!(matches!(
+            read(&text).unwrap_err(),
+            CmuError::OutOfRange { .. }
+        ));
     }
 
     #[test]

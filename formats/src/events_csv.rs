@@ -13,7 +13,7 @@
 use std::io::BufRead;
 
 use super::{ParseError, ParsedFile};
-use tikker_core::event::{KeyAction, KeyEvent};
+use tikker_core::event::{KeyAction, KeyEvent, check_time_us};
 use tikker_core::key::KeyCode;
 
 /// The header every `events-csv` file starts with.
@@ -104,7 +104,8 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
     Ok(())
 }
 
-/// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly.
+/// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly; the
+/// time must lie in the years 1970 to 9999 ([`check_time_us`]).
 pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     let invalid = || format!("{text:?} is not a non-negative decimal number of milliseconds");
     if text.starts_with('-') {
@@ -137,10 +138,13 @@ pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     if fraction.as_bytes().get(3).is_some_and(|b| *b >= b'5') {
         micros += 1;
     }
-    whole_ms
+    let time_us = whole_ms
         .checked_mul(1000)
         .and_then(|us| us.checked_add(micros))
-        .ok_or_else(|| format!("{text:?} is too large"))
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    check_time_us(time_us).map_err(|_| {
+        format!("{text:?} is after the year 9999: give milliseconds, not micro- or nanoseconds")
+    })
 }
 
 #[cfg(test)]
@@ -157,6 +161,7 @@ mod tests {
     #[case("1.0005", 1001)]
     #[case(".25", 250)]
     #[case("12.", 12_000)]
+    #[case("253402300799999.999", 253_402_300_799_999_999)]
     fn timestamps_are_read_exactly(#[case] text: &str, #[case] micros: i64) {
         assert_eq!(parse_timestamp_ms(text), Ok(micros));
     }
@@ -169,6 +174,8 @@ mod tests {
     #[case("-5", "negative")]
     #[case("1e3", "not a non-negative")]
     #[case("99999999999999999999", "too large")]
+    #[case("9223372036854775", "after the year 9999")]
+    #[case("253402300800000", "after the year 9999")]
     fn bad_timestamps_say_what_is_wrong(#[case] text: &str, #[case] expected: &str) {
         let err = parse_timestamp_ms(text).unwrap_err();
         assert!(err.contains(expected), "{err}");

@@ -28,6 +28,12 @@ pub fn run(context: &RunContext, args: StatsArgs) -> anyhow::Result<()> {
     outln!("keystrokes   {}", summary.keystrokes);
     outln!("active days  {}", summary.active_days);
     outln!("WPM          {}", wpm(summary.wpm));
+    if summary.skipped_events > 0 {
+        outln!(
+            "skipped      {} stored event(s) with a time outside the years 1970 to 9999",
+            summary.skipped_events
+        );
+    }
     if !summary.days.is_empty() {
         outln!();
         outln!(
