@@ -81,16 +81,14 @@ fn parse_recording(
     for format in [ImportFormat::EventsCsv, ImportFormat::Aalto] {
         match parse(format, bytes) {
             Ok(parsed) => {
-                if !parsed.bad_rows.is_empty() {
+                if let Some(first) = parsed.bad_rows.first() {
                     tracing::warn!(
                         file = %path.display(),
                         skipped = parsed.bad_rows.len(),
-                        first = %parsed.bad_rows[0],
+                        %first,
                         "bad rows skipped"
                     );
                 }
-                let mut parsed = parsed;
-                parsed.bad_rows.clear();
                 return Ok((format.name(), parsed.into_sorted_sessions()));
             }
             Err(ParseError::Header(_)) => continue,

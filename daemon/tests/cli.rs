@@ -485,3 +485,112 @@ fn impossible_times_are_refused_by_every_importer_and_never_break_stats() {
         );
     }
 }
+
+/// Runs `cmd` to its end and returns whether it succeeded and its peak resident memory in KiB
+/// (`VmHWM` of /proc/PID/status, read every 5 ms until it exits: the high-water mark only grows,
+/// so the last reading is its peak but for the last few milliseconds).
+fn run_measuring_memory(cmd: &mut std::process::Command) -> (bool, u64) {
+    let mut child = cmd.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line
+                .trim_start_matches("VmHWM:")
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap();
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.success(), peak_kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_million_bad_rows_import_in_bounded_memory_and_huge_fields_are_cut() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    let mut text = String::from("user,session,timestamp_ms,key,event\n");
+    let bad = [
+        "alice,s1,NaN,KEY_H,press",
+        "alice,s1,5,not-a-key,press",
+        "alice,s1,5,a,hold",
+        "alice,s1,-5,a,press",
+        "alice,s1",
+    ];
+    for i in 0..1_000_000 {
+        text.push_str(bad[i % bad.len()]);
+        text.push('\n');
+    }
+    text.push_str("alice,s1,1000,a,press\n");
+    let csv = write(&home.path().join("bad.csv"), &text);
+    drop(text);
+    let out_path = home.path().join("out.txt");
+    let (success, peak_kib) = run_measuring_memory(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tikker"))
+            .env_clear()
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv", "--skip-bad"])
+            .arg(&csv)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::process::Stdio::null()),
+    );
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    assert!(success, "{out}");
+    // Before: every reason was kept (about 160 MiB here, 748 MB for the issue's file).
+    assert!(peak_kib < 64 * 1024, "peak {peak_kib} KiB");
+    assert!(out.contains("skipped 1000000 bad row(s):"), "{out}");
+    assert!(out.contains("  200000 × key"), "{out}");
+    assert!(
+        out.contains("the first 5:\n  line 2: timestamp_ms"),
+        "{out}"
+    );
+    assert!(out.lines().count() < 20, "{out}");
+
+    // A 5 MB field is quoted cut, to stderr without --skip-bad and to stdout with it.
+    let huge = format!(
+        "user,session,timestamp_ms,key,event\nalice,s1,{},a,press\nalice,s1,7,{},press\n",
+        "9".repeat(5_000_000),
+        "k".repeat(5_000_000)
+    );
+    let csv = write(&home.path().join("huge.csv"), &huge);
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.len() < 1000, "{} bytes on stderr", stderr.len());
+    assert!(stderr.contains(":2: timestamp_ms: \"9999"), "{stderr}");
+    assert!(
+        stderr.contains("…\" is too long (5000000 bytes)"),
+        "{stderr}"
+    );
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv", "--skip-bad"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.len() < 1000,
+        "{} bytes on stdout",
+        out.stdout.len()
+    );
+}

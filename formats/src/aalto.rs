@@ -152,6 +152,7 @@ mod tests {
         let parsed = parse(data.as_bytes()).unwrap();
         let bad: Vec<(u64, &str)> = parsed
             .bad_rows
+            .examples()
             .iter()
             .map(|b| (b.line, b.reason.as_str()))
             .collect();
@@ -177,6 +178,7 @@ mod tests {
         let parsed = parse(data.as_bytes()).unwrap();
         let bad: Vec<(u64, &str)> = parsed
             .bad_rows
+            .examples()
             .iter()
             .map(|b| (b.line, b.reason.as_str()))
             .collect();

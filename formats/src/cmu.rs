@@ -131,12 +131,19 @@ fn synthesise(
         .subject
         .strip_prefix('s')
         .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("subject {:?} is not of the form s002", repetition.subject))?;
+        .ok_or_else(|| {
+            format!(
+                "subject {} is not of the form s002",
+                crate::quoted(&repetition.subject)
+            )
+        })?;
     let out_of_range = || {
         format!(
             "subject {} session {} repetition {}: its times would not lie within the years 1970 \
              to 9999",
-            repetition.subject, repetition.session_index, repetition.rep
+            crate::cut(&repetition.subject, crate::MAX_QUOTED_CHARS),
+            repetition.session_index,
+            repetition.rep
         )
     };
     // The reader bounds every timing by the span of the years 1970 to 9999, so the conversion
@@ -209,6 +216,7 @@ mod tests {
         .unwrap();
         let bad: Vec<(u64, &str)> = parsed
             .bad_rows
+            .examples()
             .iter()
             .map(|b| (b.line, b.reason.as_str()))
             .collect();
@@ -235,12 +243,12 @@ mod tests {
     fn bad_numbers_are_bad_rows() {
         let bad = ROW.replace("0.1069", "NaN");
         let parsed = parse(format!("{HEADER}\n{ROW}\n{bad}\ns002,1\n").as_bytes()).unwrap();
-        let lines: Vec<u64> = parsed.bad_rows.iter().map(|b| b.line).collect();
+        let lines: Vec<u64> = parsed.bad_rows.examples().iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![3, 4]);
         assert!(
-            parsed.bad_rows[0].reason.contains("not finite"),
+            parsed.bad_rows.examples()[0].reason.contains("not finite"),
             "{:?}",
-            parsed.bad_rows
+            parsed.bad_rows.examples()
         );
     }
 }

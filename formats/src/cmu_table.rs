@@ -243,27 +243,27 @@ pub fn parse_cmu_row(
         let hold = name.starts_with("H.");
         let value: f64 = text.parse().map_err(|_| CmuError::NotNumeric {
             line: line_no,
-            column: name.clone(),
-            value: (*text).to_string(),
+            column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+            value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
         })?;
         if !value.is_finite() {
             return Err(CmuError::NonFinite {
                 line: line_no,
-                column: name.clone(),
-                value: (*text).to_string(),
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+                value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
             });
         }
         if value.abs() > MAX_TIMING_S {
             return Err(CmuError::OutOfRange {
                 line: line_no,
-                column: name.clone(),
-                value: (*text).to_string(),
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+                value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
             });
         }
         if hold && value < 0.0 {
             return Err(CmuError::NegativeHoldTime {
                 line: line_no,
-                column: name.clone(),
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
                 value,
             });
         }
@@ -290,8 +290,9 @@ pub fn parse_cmu_header(fields: &[&str], line: usize) -> Result<Vec<String>, Cmu
     for (i, (found, want)) in fields.iter().zip(ID_COLUMNS).enumerate() {
         if *found != want {
             return Err(bad(format!(
-                "column {} should be '{want}', found '{found}'",
-                i + 1
+                "column {} should be '{want}', found '{}'",
+                i + 1,
+                crate::cut(found, crate::MAX_QUOTED_CHARS)
             )));
         }
     }
@@ -300,12 +301,16 @@ pub fn parse_cmu_header(fields: &[&str], line: usize) -> Result<Vec<String>, Cmu
         let known = ["H.", "DD.", "UD."].iter().any(|p| name.starts_with(p));
         if !known || name.len() < 3 {
             return Err(bad(format!(
-                "column {} '{name}' is not a timing column (H.*, DD.* or UD.*)",
-                i + 1 + ID_COLUMNS.len()
+                "column {} '{}' is not a timing column (H.*, DD.* or UD.*)",
+                i + 1 + ID_COLUMNS.len(),
+                crate::cut(name, crate::MAX_QUOTED_CHARS)
             )));
         }
         if timing[..i].contains(name) {
-            return Err(bad(format!("duplicate column '{name}'")));
+            return Err(bad(format!(
+                "duplicate column '{}'",
+                crate::cut(name, crate::MAX_QUOTED_CHARS)
+            )));
         }
     }
     Ok(timing.iter().map(|s| (*s).to_string()).collect())
@@ -316,7 +321,7 @@ fn parse_index(text: &str, column: &str, line: usize) -> Result<u32, CmuError> {
     text.parse().map_err(|_| CmuError::BadIndex {
         line,
         column: column.to_string(),
-        value: text.to_string(),
+        value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
     })
 }
 

@@ -97,10 +97,118 @@ pub enum ReadError {
 }
 
 impl BadRow {
+    /// A bad row at `line` for `reason`, cut to [`MAX_REASON_CHARS`] characters.
+    pub fn new(line: u64, reason: impl Into<String>) -> BadRow {
+        let reason = reason.into();
+        let reason = match cut(&reason, MAX_REASON_CHARS) {
+            std::borrow::Cow::Borrowed(_) => reason,
+            std::borrow::Cow::Owned(shorter) => shorter,
+        };
+        BadRow { line, reason }
+    }
+
     /// The part of the reason before any detail (`"negative hold time: -3 ms"` →
     /// `"negative hold time"`), to count bad rows by kind.
     pub fn kind(&self) -> &str {
         self.reason.split(':').next().unwrap_or(&self.reason)
+    }
+}
+
+/// The longest text of a file a message quotes, in characters; longer text is cut ([`cut`]).
+pub const MAX_QUOTED_CHARS: usize = 80;
+/// The longest reason a [`BadRow`] keeps, in characters.
+pub const MAX_REASON_CHARS: usize = 240;
+
+/// `text` cut to its first `max_chars` characters followed by `…` when it is longer, so that no
+/// message echoes a huge field whole.
+pub fn cut(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}…", &text[..end])),
+    }
+}
+
+/// `text` as a message quotes it: in double quotes with escapes (`{:?}`), cut to
+/// [`MAX_QUOTED_CHARS`] characters.
+pub fn quoted(text: &str) -> String {
+    format!("{:?}", cut(text, MAX_QUOTED_CHARS))
+}
+
+/// The bad rows of one or more files, in bounded memory whatever their number: how many there
+/// were, how many of each kind ([`BadRow::kind`], at most [`BadRows::MAX_KINDS`] kinds, the rest
+/// counted as [`BadRows::OTHER_KIND`]), and the first [`BadRows::MAX_EXAMPLES`] rows themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BadRows {
+    count: usize,
+    kinds: Vec<(String, usize)>,
+    examples: Vec<BadRow>,
+}
+
+impl BadRows {
+    /// How many bad rows are kept in full as examples.
+    pub const MAX_EXAMPLES: usize = 5;
+    /// How many distinct kinds are counted apart.
+    pub const MAX_KINDS: usize = 32;
+    /// The kind the rows beyond [`BadRows::MAX_KINDS`] kinds are counted under.
+    pub const OTHER_KIND: &str = "other reasons";
+
+    /// Counts `row`, keeping it if it is among the first [`BadRows::MAX_EXAMPLES`].
+    pub fn push(&mut self, row: BadRow) {
+        self.count_kind(row.kind(), 1);
+        self.count += 1;
+        if self.examples.len() < Self::MAX_EXAMPLES {
+            self.examples.push(row);
+        }
+    }
+
+    fn count_kind(&mut self, kind: &str, n: usize) {
+        let kind =
+            if self.kinds.len() < Self::MAX_KINDS || self.kinds.iter().any(|(k, _)| k == kind) {
+                kind
+            } else {
+                Self::OTHER_KIND
+            };
+        match self.kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some(entry) => entry.1 += n,
+            None => self.kinds.push((kind.to_owned(), n)),
+        }
+    }
+
+    /// Adds the bad rows of another file.
+    pub fn absorb(&mut self, other: BadRows) {
+        for (kind, n) in &other.kinds {
+            self.count_kind(kind, *n);
+        }
+        self.count += other.count;
+        let room = Self::MAX_EXAMPLES.saturating_sub(self.examples.len());
+        self.examples.extend(other.examples.into_iter().take(room));
+    }
+
+    /// How many bad rows there were.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there were none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The first bad row.
+    pub fn first(&self) -> Option<&BadRow> {
+        self.examples.first()
+    }
+
+    /// The first [`BadRows::MAX_EXAMPLES`] bad rows, in file order.
+    pub fn examples(&self) -> &[BadRow] {
+        &self.examples
+    }
+
+    /// The bad rows counted by kind, most frequent first.
+    pub fn by_kind(&self) -> Vec<(String, usize)> {
+        let mut counts = self.kinds.clone();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts
     }
 }
 
@@ -109,8 +217,8 @@ impl BadRow {
 pub struct ParsedFile {
     /// The sessions and their events (not yet sorted).
     pub sessions: Vec<ParsedSession>,
-    /// Rows that could not be parsed.
-    pub bad_rows: Vec<BadRow>,
+    /// Rows that could not be parsed (counted; the first few kept).
+    pub bad_rows: BadRows,
     index: HashMap<(String, String), usize>,
     last: Option<usize>,
 }
@@ -152,12 +260,9 @@ impl ParsedFile {
         &mut self.sessions[index].events
     }
 
-    /// Records a bad row.
+    /// Records a bad row (its reason cut to [`MAX_REASON_CHARS`]).
     pub fn bad(&mut self, line: u64, reason: impl Into<String>) {
-        self.bad_rows.push(BadRow {
-            line,
-            reason: reason.into(),
-        });
+        self.bad_rows.push(BadRow::new(line, reason));
     }
 
     /// All events, session by session and sorted in time within each session.
@@ -392,7 +497,7 @@ mod tests {
 
     fn outcome(format: ImportFormat, text: &[u8]) -> (Vec<ParsedSession>, Vec<BadRow>) {
         let mut parsed = parse(format, text).unwrap();
-        let bad = std::mem::take(&mut parsed.bad_rows);
+        let bad = std::mem::take(&mut parsed.bad_rows).examples().to_vec();
         (parsed.into_sorted_sessions(), bad)
     }
 
@@ -429,6 +534,66 @@ mod tests {
             err.to_string().ends_with("found \"User,Session,Time\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn bad_rows_keep_counts_per_reason_and_the_first_five_whatever_their_number() {
+        let mut rows = BadRows::default();
+        for i in 0..1_000_000_u64 {
+            let kind = i % 40; // more kinds than are counted apart
+            rows.push(BadRow::new(i + 2, format!("kind {kind}: row {i}")));
+        }
+        assert_eq!(rows.len(), 1_000_000);
+        let lines: Vec<u64> = rows.examples().iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 4, 5, 6]);
+        let kinds = rows.by_kind();
+        assert_eq!(kinds.len(), BadRows::MAX_KINDS + 1);
+        assert_eq!(kinds[0], (BadRows::OTHER_KIND.to_owned(), 8 * 25_000));
+        assert_eq!(kinds.iter().map(|k| k.1).sum::<usize>(), 1_000_000);
+        let mut all = BadRows::default();
+        all.absorb(rows.clone());
+        all.absorb(rows);
+        assert_eq!((all.len(), all.examples().len()), (2_000_000, 5));
+    }
+
+    #[test]
+    fn a_huge_field_is_quoted_cut_in_every_format() {
+        let huge = "9".repeat(1_000_000);
+        let files = [
+            (
+                ImportFormat::EventsCsv,
+                format!(
+                    "user,session,timestamp_ms,key,event\nann,s1,{huge},a,press\nann,s1,5,{huge},press\nann,s1,5,a,{huge}\n"
+                ),
+            ),
+            (
+                ImportFormat::Cmu,
+                format!(
+                    "{CMU_HEADER}\n{}\n{}\n",
+                    CMU_ROW
+                        .replacen("0.1491", &huge, 1)
+                        .replacen("0.1069", &format!("x{huge}"), 1),
+                    CMU_ROW.replacen("s002", &format!("s{huge}x"), 1)
+                ),
+            ),
+        ];
+        for (format, text) in files {
+            let parsed = parse(format, text.as_bytes()).unwrap();
+            assert!(!parsed.bad_rows.is_empty(), "{format:?}");
+            for row in parsed.bad_rows.examples() {
+                assert!(
+                    row.reason.chars().count() < 200,
+                    "{format:?}: {}",
+                    row.reason
+                );
+                assert!(row.reason.contains("99999…"), "{format:?}: {}", row.reason);
+            }
+        }
+        let err = parse(ImportFormat::EventsCsv, format!("{huge}\n").as_bytes()).unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "abc…");
+        assert_eq!(cut("ééé", 2), "éé…");
     }
 
     #[test]

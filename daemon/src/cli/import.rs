@@ -98,6 +98,13 @@ pub fn run(context: &RunContext, args: ImportArgs) -> anyhow::Result<()> {
         for (reason, count) in report.skipped_by_reason() {
             outln!("  {count} × {reason}");
         }
+        let examples = report.skipped.examples();
+        if report.skipped.len() > examples.len() {
+            outln!("the first {}:", examples.len());
+        }
+        for row in examples {
+            outln!("  {row}");
+        }
     }
     Ok(())
 }
