@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use tikker_core::KeyEvent;
+use tikker_core::event::time_in_bounds;
 use tikker_formats::{ImportFormat, ParseError, ParsedSession, open_input, parse};
 
 use crate::evdev::decode::{INPUT_EVENT_SIZE, decode_recording};
@@ -80,16 +81,14 @@ fn parse_recording(
     for format in [ImportFormat::EventsCsv, ImportFormat::Aalto] {
         match parse(format, bytes) {
             Ok(parsed) => {
-                if !parsed.bad_rows.is_empty() {
+                if let Some(first) = parsed.bad_rows.first() {
                     tracing::warn!(
                         file = %path.display(),
                         skipped = parsed.bad_rows.len(),
-                        first = %parsed.bad_rows[0],
+                        %first,
                         "bad rows skipped"
                     );
                 }
-                let mut parsed = parsed;
-                parsed.bad_rows.clear();
                 return Ok((format.name(), parsed.into_sorted_sessions()));
             }
             Err(ParseError::Header(_)) => continue,
@@ -99,7 +98,15 @@ fn parse_recording(
         }
     }
     if !bytes.is_empty() && bytes.len().is_multiple_of(INPUT_EVENT_SIZE) {
-        let (events, stats) = decode_recording(bytes);
+        let (mut events, stats) = decode_recording(bytes);
+        let decoded = events.len();
+        events.retain(|e| time_in_bounds(e.time_us));
+        if events.len() < decoded {
+            tracing::warn!(
+                skipped = decoded - events.len(),
+                "recorded events with a time outside the years 1970 to 9999 were skipped"
+            );
+        }
         if stats.overflows > 0 || stats.unmatched > 0 {
             tracing::warn!(
                 overflows = stats.overflows,
@@ -255,6 +262,52 @@ mod tests {
             .to_string();
         assert!(message.contains("not a recording"), "{message}");
         assert!(ReplaySource::open(&csv, 0.0, "me").is_err());
+    }
+
+    #[test]
+    fn a_replay_file_with_windows_or_mac_line_ends_or_a_bom_replays_like_lf() {
+        let dir = tempfile::tempdir().unwrap();
+        let lf =
+            "user,session,timestamp_ms,key,event\nann,s1,1000,b,press\nann,s1,1100,b,release\n";
+        let variants = [
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\r"),
+            format!("\u{feff}{}", lf.replace('\n', "\r\n")),
+        ];
+        for (i, text) in variants.iter().enumerate() {
+            let path = dir.path().join(format!("{i}.csv"));
+            std::fs::write(&path, text).unwrap();
+            let source = ReplaySource::open(&path, 1.0, "me").unwrap();
+            assert_eq!(
+                (source.format, source.event_count()),
+                ("events-csv", 2),
+                "{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_replay_skips_events_outside_the_years_1970_to_9999() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("a.csv");
+        std::fs::write(
+            &csv,
+            "user,session,timestamp_ms,key,event\nann,s1,1000,b,press\n\
+             ann,s1,9223372036854775,b,release\nann,s1,253402300800000,b,release\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ReplaySource::open(&csv, 1.0, "me").unwrap().event_count(),
+            1
+        );
+
+        let raw = dir.path().join("kbd.evdev");
+        let mut bytes = encode_key_packet(1_700_000_000_000_000, 30, 1);
+        bytes.extend(encode_key_packet(-5_000_000, 31, 1));
+        bytes.extend(encode_key_packet(i64::MAX / 2, 32, 1));
+        std::fs::write(&raw, bytes).unwrap();
+        let source = ReplaySource::open(&raw, 1.0, "me").unwrap();
+        assert_eq!(source.event_count(), 1);
     }
 
     #[test]

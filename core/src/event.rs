@@ -107,6 +107,35 @@ impl KeyEvent {
     }
 }
 
+/// The earliest time an event may have: the Unix epoch, 1970-01-01T00:00:00Z (µs).
+pub const MIN_TIME_US: i64 = 0;
+/// The latest time an event may have: 9999-12-31T23:59:59.999999Z, in µs since the Unix epoch.
+pub const MAX_TIME_US: i64 = 253_402_300_799_999_999;
+
+/// Whether `time_us` lies in the years 1970 to 9999 ([`MIN_TIME_US`] to [`MAX_TIME_US`]): the
+/// times the HTTP API, every importer and the replay source accept, and the only ones the
+/// whole-database readers count.
+pub fn time_in_bounds(time_us: i64) -> bool {
+    (MIN_TIME_US..=MAX_TIME_US).contains(&time_us)
+}
+
+/// `time_us` if it lies in the years 1970 to 9999 ([`time_in_bounds`]).
+///
+/// # Errors
+/// [`TimeOutOfBounds`] naming the time otherwise.
+pub fn check_time_us(time_us: i64) -> Result<i64, TimeOutOfBounds> {
+    if time_in_bounds(time_us) {
+        Ok(time_us)
+    } else {
+        Err(TimeOutOfBounds(time_us))
+    }
+}
+
+/// An event time outside the years 1970 to 9999, in µs since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} µs is {} (times must lie in the years 1970 to 9999)", .0, if *.0 < MIN_TIME_US { "before 1970" } else { "after the year 9999" })]
+pub struct TimeOutOfBounds(pub i64);
+
 /// Sorts events by time, keeping the given order of events at the same microsecond, except that
 /// a press comes before the release of the same key at the same instant (a zero hold time).
 pub fn sort_events(events: &mut [KeyEvent]) {
@@ -116,6 +145,29 @@ pub fn sort_events(events: &mut [KeyEvent]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_bounds_are_the_years_1970_to_9999() {
+        let days = jiff::civil::date(1970, 1, 1)
+            .until(jiff::civil::date(9999, 12, 31))
+            .unwrap()
+            .get_days();
+        assert_eq!(MAX_TIME_US, (i64::from(days) + 1) * 86_400 * 1_000_000 - 1);
+        assert!(time_in_bounds(0) && time_in_bounds(MAX_TIME_US));
+        assert!(!time_in_bounds(-1) && !time_in_bounds(MAX_TIME_US + 1));
+        assert!(
+            check_time_us(i64::MIN)
+                .unwrap_err()
+                .to_string()
+                .contains("before 1970")
+        );
+        assert!(
+            check_time_us(i64::MAX)
+                .unwrap_err()
+                .to_string()
+                .contains("after the year 9999")
+        );
+    }
 
     #[test]
     fn actions_round_trip_through_codes_and_names() {

@@ -45,6 +45,14 @@ pub struct Summary {
     pub wpm: Option<f64>,
     /// Each day with events, oldest first.
     pub days: Vec<DayStats>,
+    /// Events left out because no calendar day holds their time (a stored time outside the
+    /// years 1970 to 9999); shown only when there were any.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_events: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Default)]
@@ -167,6 +175,7 @@ impl StatsBuilder {
             active_days: days.iter().filter(|d| d.keystrokes > 0).count(),
             wpm: total.wpm(),
             days,
+            skipped_events: 0,
         }
     }
 }

@@ -500,3 +500,273 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
         .assert()
         .failure();
 }
+
+#[test]
+fn windows_and_mac_line_ends_and_a_bom_import_like_lf_with_the_right_line_named() {
+    let home = tempfile::tempdir().unwrap();
+    let bad_lf = format!("{SAMPLE}alice,morning,soon,KEY_H,press\n");
+    let lf_csv = write(&home.path().join("lf.csv"), &bad_lf);
+    let lf_db = home.path().join("lf.db");
+    tikker(home.path())
+        .arg("--db")
+        .arg(&lf_db)
+        .args(["import", "--format", "events-csv", "--skip-bad"])
+        .arg(&lf_csv)
+        .assert()
+        .success();
+    let expected = export(home.path(), &lf_db, "events-csv");
+    let variants = [
+        ("crlf", bad_lf.replace('\n', "\r\n")),
+        ("cr", bad_lf.replace('\n', "\r")),
+        ("bom", format!("\u{feff}{}", bad_lf.replace('\n', "\r\n"))),
+    ];
+    for (name, text) in variants {
+        let csv = write(&home.path().join(format!("{name}.csv")), &text);
+        let db = home.path().join(format!("{name}.db"));
+        // Without --skip-bad the bad row is named by its own line, quoted unaltered.
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv"])
+            .arg(&csv)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(":10: timestamp_ms: \"soon\""));
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv", "--skip-bad"])
+            .arg(&csv)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("imported 8 events"));
+        assert_eq!(export(home.path(), &db, "events-csv"), expected, "{name}");
+    }
+}
+
+const CMU_HEADER: &str = "subject,sessionIndex,rep,H.period,DD.period.t,UD.period.t,H.t,DD.t.i,UD.t.i,H.i,DD.i.e,UD.i.e,H.e,DD.e.five,UD.e.five,H.five,DD.five.Shift.r,UD.five.Shift.r,H.Shift.r,DD.Shift.r.o,UD.Shift.r.o,H.o,DD.o.a,UD.o.a,H.a,DD.a.n,UD.a.n,H.n,DD.n.l,UD.n.l,H.l,DD.l.Return,UD.l.Return,H.Return";
+const CMU_ROW: &str = "s002,1,1,0.1491,0.3979,0.2488,0.1069,0.1674,0.0605,0.1169,0.2212,0.1043,0.1417,1.1885,1.0468,0.1146,1.6055,1.4909,0.1067,0.7590,0.6523,0.1016,0.2136,0.1120,0.1349,0.1484,0.0135,0.0932,0.3515,0.2583,0.1338,0.3509,0.2171,0.0742";
+
+#[test]
+fn impossible_times_are_refused_by_every_importer_and_never_break_stats() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    let aalto_header = "PARTICIPANT_ID\tTEST_SECTION_ID\tSENTENCE\tUSER_INPUT\tKEYSTROKE_ID\t\
+                        PRESS_TIME\tRELEASE_TIME\tLETTER\tKEYCODE\n";
+    let files = [
+        (
+            "cmu",
+            "hold.csv",
+            format!("{CMU_HEADER}\n{}\n", CMU_ROW.replacen("0.1491", "1e300", 1)),
+            "out of range",
+        ),
+        (
+            "cmu",
+            "subject.csv",
+            format!(
+                "{CMU_HEADER}\n{}\n",
+                CMU_ROW.replacen("s002", "s4294967295", 1)
+            ),
+            "years 1970 to 9999",
+        ),
+        (
+            "events-csv",
+            "near-limit.csv",
+            "user,session,timestamp_ms,key,event\nann,s1,9223372036854775,a,press\n".to_owned(),
+            "after the year 9999",
+        ),
+        (
+            "aalto",
+            "aalto.txt",
+            format!("{aalto_header}7\t1\ta\ta\t3\t253402300800000\t253402300800001\ta\t65\n"),
+            "out of range",
+        ),
+    ];
+    for (format, name, text, reason) in files {
+        let path = write(&home.path().join(name), &text);
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", format])
+            .arg(&path)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(":2: ").and(predicate::str::contains(reason)));
+    }
+    // Nothing was stored, and the statistics read.
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+
+    // A database that already holds impossible times (imported before the check) still reads.
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success();
+    {
+        let mut store = tikker_store::Store::open(&db).unwrap();
+        let mut tx = store.write().unwrap();
+        let session = tx
+            .begin_session(
+                &tikker_store::NewSession {
+                    source_kind: "import".into(),
+                    source_detail: "old".into(),
+                    user: "alice".into(),
+                    label: "overflowed".into(),
+                },
+                -9_223_372_036_854_775_000,
+            )
+            .unwrap();
+        tx.append(
+            session,
+            &[tikker_core::KeyEvent::press(
+                -9_223_372_036_854_775_000,
+                tikker_core::KeyCode(30),
+            )],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("events       8").and(predicate::str::contains(
+                "skipped      1 stored event(s) with a time outside the years 1970 to 9999",
+            )),
+        );
+    let exported = export(home.path(), &db, "events-csv");
+    assert_eq!(exported.lines().count(), 9, "{exported}");
+    for args in [&["profile", "show"][..], &["export", "--format", "jsonl"]] {
+        let out = tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("damaged"),
+            "{args:?}: {out:?}"
+        );
+    }
+}
+
+/// Runs `cmd` to its end and returns whether it succeeded and its peak resident memory in KiB
+/// (`VmHWM` of /proc/PID/status, read every 5 ms until it exits: the high-water mark only grows,
+/// so the last reading is its peak but for the last few milliseconds).
+fn run_measuring_memory(cmd: &mut std::process::Command) -> (bool, u64) {
+    let mut child = cmd.spawn().unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line
+                .trim_start_matches("VmHWM:")
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap();
+            peak_kib = peak_kib.max(kib);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.success(), peak_kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_million_bad_rows_import_in_bounded_memory_and_huge_fields_are_cut() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    let mut text = String::from("user,session,timestamp_ms,key,event\n");
+    let bad = [
+        "alice,s1,NaN,KEY_H,press",
+        "alice,s1,5,not-a-key,press",
+        "alice,s1,5,a,hold",
+        "alice,s1,-5,a,press",
+        "alice,s1",
+    ];
+    for i in 0..1_000_000 {
+        text.push_str(bad[i % bad.len()]);
+        text.push('\n');
+    }
+    text.push_str("alice,s1,1000,a,press\n");
+    let csv = write(&home.path().join("bad.csv"), &text);
+    drop(text);
+    let out_path = home.path().join("out.txt");
+    let (success, peak_kib) = run_measuring_memory(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tikker"))
+            .env_clear()
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv", "--skip-bad"])
+            .arg(&csv)
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::process::Stdio::null()),
+    );
+    let out = std::fs::read_to_string(&out_path).unwrap();
+    assert!(success, "{out}");
+    // Before: every reason was kept (about 160 MiB here, 748 MB for the issue's file).
+    assert!(peak_kib < 64 * 1024, "peak {peak_kib} KiB");
+    assert!(out.contains("skipped 1000000 bad row(s):"), "{out}");
+    assert!(out.contains("  200000 × key"), "{out}");
+    assert!(
+        out.contains("the first 5:\n  line 2: timestamp_ms"),
+        "{out}"
+    );
+    assert!(out.lines().count() < 20, "{out}");
+
+    // A 5 MB field is quoted cut, to stderr without --skip-bad and to stdout with it.
+    let huge = format!(
+        "user,session,timestamp_ms,key,event\nalice,s1,{},a,press\nalice,s1,7,{},press\n",
+        "9".repeat(5_000_000),
+        "k".repeat(5_000_000)
+    );
+    let csv = write(&home.path().join("huge.csv"), &huge);
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.len() < 1000, "{} bytes on stderr", stderr.len());
+    assert!(stderr.contains(":2: timestamp_ms: \"9999"), "{stderr}");
+    assert!(
+        stderr.contains("…\" is too long (5000000 bytes)"),
+        "{stderr}"
+    );
+    let out = tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--format", "events-csv", "--skip-bad"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.len() < 1000,
+        "{} bytes on stdout",
+        out.stdout.len()
+    );
+}

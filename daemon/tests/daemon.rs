@@ -363,3 +363,82 @@ fn auto_with_nothing_to_capture_says_why_and_keeps_serving() {
         "{out:?}"
     );
 }
+
+/// Runs `tikker --db DB ARGS…` with standard output a pipe whose reader is already gone (as in
+/// `tikker status | grep -q capturing` once grep has matched) and returns its exit status and
+/// standard error.
+fn run_with_closed_stdout(home: &TestHome, args: &[&str]) -> (std::process::ExitStatus, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = home
+        .tikker()
+        .arg("--db")
+        .arg(home.db())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_command_ends_quietly_when_its_reader_goes_away() {
+    let home = TestHome::new();
+    let csv = home.path().join("typing.csv");
+    write_events_csv(
+        &csv,
+        "alice",
+        "s1",
+        &typing(1_700_000_000_000_000, 400, 120_000),
+    );
+    assert!(
+        home.run(&["import", "--format", "events-csv", csv.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let no_keyboards = home.path().join("input");
+    std::fs::create_dir(&no_keyboards).unwrap();
+    let config = home.path().join("config/tikker/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[capture]\nsource = \"auto\"\ninput_dir = \"{}\"\nretry_s = 1\n",
+            no_keyboards.display()
+        ),
+    )
+    .unwrap();
+    let mut daemon = home.start_daemon(&[], &[]);
+    home.wait_for_state(&mut daemon, "waiting");
+    let commands: &[&[&str]] = &[
+        &["status"],
+        &["status", "--json"],
+        &["stats"],
+        &["stats", "--json"],
+        &["config"],
+        &["export", "--format", "events-csv"],
+        &["import", "--format", "events-csv", csv.to_str().unwrap()],
+        &["profile", "show"],
+        &["token"],
+        &["--version"],
+        &["--help"],
+    ];
+    for args in commands {
+        let (status, stderr) = run_with_closed_stdout(&home, args);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "tikker {args:?}: {stderr}"
+        );
+        assert_ne!(status.code(), Some(101), "tikker {args:?}: {stderr}");
+        // Either it succeeded quietly or it failed for its own reason (say so on stderr).
+        assert!(
+            status.success() || !stderr.is_empty(),
+            "tikker {args:?}: {status:?}"
+        );
+    }
+    assert!(daemon.terminate().success(), "{}", daemon.log());
+}

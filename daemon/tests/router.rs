@@ -892,3 +892,59 @@ async fn a_baseline_built_in_one_process_is_used_by_another() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// Stores one session of events at impossible times, as an import before issue 13 did (a CMU
+/// hold time of 1e300 s overflowed to −9.2e18 µs; events-csv times near the 64-bit limit).
+fn store_impossible_times(db: &std::path::Path) {
+    let mut store = Store::open(db).unwrap();
+    let mut tx = store.write().unwrap();
+    for (label, time_us) in [
+        ("overflowed", -9_223_372_036_854_775_000),
+        ("far future", 9_223_372_036_854_000_000),
+        ("after 9999", 253_402_300_800_000_000),
+    ] {
+        let session = tx
+            .begin_session(
+                &NewSession {
+                    source_kind: "import".into(),
+                    source_detail: "test".into(),
+                    user: "me".into(),
+                    label: label.into(),
+                },
+                time_us,
+            )
+            .unwrap();
+        tx.append(
+            session,
+            &[
+                KeyEvent::press(time_us, KeyCode(30)),
+                KeyEvent::release(time_us + 80_000, KeyCode(30)),
+            ],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}
+
+#[tokio::test]
+async fn an_impossible_stored_time_never_breaks_a_whole_database_read() {
+    let f = fixture();
+    let router = f.api.unix_router();
+    store_typing(
+        &f.db,
+        &[
+            ("fast", 100, 500),
+            ("slow", 500, 500),
+            ("normal", 200, 500),
+            ("irregular", 200, 500),
+        ],
+        1_700_000_000_000_000,
+    );
+    store_impossible_times(&f.db);
+    let (status, stats) = call(&router, "GET", "/stats/daily", &[], None).await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["events"], 4000, "{stats}");
+    let (status, trained) = call(&router, "POST", "/model/train", &[], None).await;
+    assert_eq!(status, StatusCode::OK, "{trained}");
+    assert_eq!(trained["samples"], 40);
+}

@@ -10,7 +10,7 @@
 use std::io::BufRead;
 
 use super::{ParseError, ParsedFile};
-use tikker_core::event::KeyEvent;
+use tikker_core::event::{KeyEvent, check_time_us};
 use tikker_core::key::KeyCode;
 
 const COLUMNS: usize = 9;
@@ -86,18 +86,21 @@ fn parse_row(line: &[u8], parsed: &mut ParsedFile) -> Result<(), String> {
     if release_ms < press_ms {
         return Err(format!(
             "negative hold time: release {} ms before press",
-            press_ms - release_ms
+            press_ms.abs_diff(release_ms)
         ));
     }
     let key = u32::try_from(keycode)
         .map(KeyCode::from_js_keycode)
         .map_err(|_| format!("KEYCODE out of range: {keycode}"))?;
-    let to_us = |ms: i64| {
+    let to_us = |ms: i64, name: &str| {
         ms.checked_mul(1000)
-            .ok_or_else(|| format!("time out of range: {ms}"))
+            .and_then(|us| check_time_us(us).ok())
+            .ok_or_else(|| {
+                format!("{name} out of range: {ms} ms is not within the years 1970 to 9999")
+            })
     };
-    let press_us = to_us(press_ms)?;
-    let release_us = to_us(release_ms)?;
+    let press_us = to_us(press_ms, "PRESS_TIME")?;
+    let release_us = to_us(release_ms, "RELEASE_TIME")?;
     let events = parsed.session(&participant.to_string(), &section.to_string());
     events.push(KeyEvent::press(press_us, key));
     events.push(KeyEvent::release(release_us, key));
@@ -149,6 +152,7 @@ mod tests {
         let parsed = parse(data.as_bytes()).unwrap();
         let bad: Vec<(u64, &str)> = parsed
             .bad_rows
+            .examples()
             .iter()
             .map(|b| (b.line, b.reason.as_str()))
             .collect();
@@ -159,6 +163,30 @@ mod tests {
         assert!(bad[1].1.contains("columns"));
         assert_eq!(bad[2].0, 4);
         assert!(bad[2].1.contains("PRESS_TIME"));
+        assert_eq!(parsed.sessions[0].events.len(), 2);
+    }
+
+    #[test]
+    fn impossible_times_are_bad_rows() {
+        let data = format!(
+            "{HEADER}7\t1\ta\ta\t3\t9223372036854775807\t9223372036854775807\ta\t65\n\
+             7\t1\ta\ta\t3\t253402300800000\t253402300800001\ta\t65\n\
+             7\t1\ta\ta\t3\t1000\t253402300800000\ta\t65\n\
+             7\t1\ta\ta\t3\t1000\t-9223372036854775808\ta\t65\n\
+             7\t1\ta\ta\t3\t1000\t1100\ta\t65\n"
+        );
+        let parsed = parse(data.as_bytes()).unwrap();
+        let bad: Vec<(u64, &str)> = parsed
+            .bad_rows
+            .examples()
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(bad.len(), 4, "{bad:?}");
+        assert!(bad[0].1.starts_with("PRESS_TIME out of range"), "{bad:?}");
+        assert!(bad[1].1.starts_with("PRESS_TIME out of range"), "{bad:?}");
+        assert!(bad[2].1.starts_with("RELEASE_TIME out of range"), "{bad:?}");
+        assert!(bad[3].1.starts_with("negative hold time"), "{bad:?}");
         assert_eq!(parsed.sessions[0].events.len(), 2);
     }
 

@@ -17,7 +17,7 @@ use std::io::BufRead;
 
 use super::{ParseError, ParsedFile};
 use crate::cmu_table::{CmuError, CmuRepetition, parse_cmu_header, parse_cmu_row};
-use tikker_core::event::KeyEvent;
+use tikker_core::event::{KeyEvent, check_time_us};
 use tikker_core::key::KeyCode;
 
 /// The keys of the password in typing order, as the file's column names spell them, with the
@@ -40,13 +40,14 @@ pub const CMU_KEYS: [(&str, KeyCode); 11] = [
 const EPOCH_2009_S: i64 = 1_230_768_000;
 
 /// When tikker lets repetition `rep` of session `session_index` of subject number `subject`
-/// start (µs), see the module documentation.
-pub fn cmu_repetition_start_us(subject: u32, session_index: u32, rep: u32) -> i64 {
+/// start (µs), see the module documentation; `None` when that is after the year 9999 (subject
+/// `s4294967295`).
+pub fn cmu_repetition_start_us(subject: u32, session_index: u32, rep: u32) -> Option<i64> {
     let seconds = EPOCH_2009_S
-        + i64::from(subject) * 86_400
-        + i64::from(session_index.saturating_sub(1)) * 3_600
-        + i64::from(rep.saturating_sub(1)) * 60;
-    seconds * 1_000_000
+        .checked_add(i64::from(subject).checked_mul(86_400)?)?
+        .checked_add(i64::from(session_index.saturating_sub(1)).checked_mul(3_600)?)?
+        .checked_add(i64::from(rep.saturating_sub(1)).checked_mul(60)?)?;
+    check_time_us(seconds.checked_mul(1_000_000)?).ok()
 }
 
 /// Where the timings of each key sit among the file's timing columns.
@@ -130,18 +131,42 @@ fn synthesise(
         .subject
         .strip_prefix('s')
         .and_then(|n| n.parse().ok())
-        .ok_or_else(|| format!("subject {:?} is not of the form s002", repetition.subject))?;
+        .ok_or_else(|| {
+            format!(
+                "subject {} is not of the form s002",
+                crate::quoted(&repetition.subject)
+            )
+        })?;
+    let out_of_range = || {
+        format!(
+            "subject {} session {} repetition {}: its times would not lie within the years 1970 \
+             to 9999",
+            crate::cut(&repetition.subject, crate::MAX_QUOTED_CHARS),
+            repetition.session_index,
+            repetition.rep
+        )
+    };
+    // The reader bounds every timing by the span of the years 1970 to 9999, so the conversion
+    // neither saturates nor loses the sign; the sums are checked all the same.
+    #[allow(clippy::cast_possible_truncation)]
     let micros = |seconds: f64| (seconds * 1e6).round() as i64;
     let mut press_us =
-        cmu_repetition_start_us(subject_number, repetition.session_index, repetition.rep);
+        cmu_repetition_start_us(subject_number, repetition.session_index, repetition.rep)
+            .ok_or_else(out_of_range)?;
     let mut events = Vec::with_capacity(2 * CMU_KEYS.len());
     for (position, (_, key)) in CMU_KEYS.iter().enumerate() {
         if position > 0 {
-            press_us += micros(repetition.timings[columns.down_down[position - 1]]);
+            press_us = press_us
+                .checked_add(micros(repetition.timings[columns.down_down[position - 1]]))
+                .and_then(|t| check_time_us(t).ok())
+                .ok_or_else(out_of_range)?;
         }
-        let hold_us = micros(repetition.timings[columns.hold[position]]);
+        let release_us = press_us
+            .checked_add(micros(repetition.timings[columns.hold[position]]))
+            .and_then(|t| check_time_us(t).ok())
+            .ok_or_else(out_of_range)?;
         events.push(KeyEvent::press(press_us, *key));
-        events.push(KeyEvent::release(press_us + hold_us, *key));
+        events.push(KeyEvent::release(release_us, *key));
     }
     Ok((repetition, events))
 }
@@ -163,7 +188,7 @@ mod tests {
         assert_eq!(sessions[0].label, "session-1");
         let events = &sessions[0].events;
         assert_eq!(events.len(), 22);
-        let start = cmu_repetition_start_us(2, 1, 1);
+        let start = cmu_repetition_start_us(2, 1, 1).unwrap();
         assert_eq!(events[0], KeyEvent::press(start, KeyCode(52)));
         // H.period = 0.1491 s, DD.period.t = 0.3979 s: t pressed after '.' was released.
         assert_eq!(events[1], KeyEvent::release(start + 149_100, KeyCode(52)));
@@ -177,15 +202,53 @@ mod tests {
     }
 
     #[test]
+    fn impossible_times_are_bad_rows() {
+        let huge_hold = ROW.replacen("0.1491", "1e300", 1);
+        let huge_subject = ROW.replacen("s002", "s4294967295", 1);
+        let far_subject = ROW.replacen("s002", "s3000000", 1);
+        let back_in_time = ROW.replacen("0.3979", "-1e10", 1);
+        let parsed = parse(
+            format!(
+                "{HEADER}\n{huge_hold}\n{huge_subject}\n{far_subject}\n{back_in_time}\n{ROW}\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        let bad: Vec<(u64, &str)> = parsed
+            .bad_rows
+            .examples()
+            .iter()
+            .map(|b| (b.line, b.reason.as_str()))
+            .collect();
+        assert_eq!(
+            bad.iter().map(|b| b.0).collect::<Vec<_>>(),
+            [2, 3, 4, 5],
+            "{bad:?}"
+        );
+        assert!(bad[0].1.contains("out of range"), "{bad:?}");
+        assert!(bad[1].1.contains("years 1970 to 9999"), "{bad:?}");
+        assert!(bad[2].1.contains("years 1970 to 9999"), "{bad:?}");
+        assert!(bad[3].1.contains("years 1970 to 9999"), "{bad:?}");
+        let sessions = parsed.into_sorted_sessions();
+        assert_eq!(sessions.len(), 1);
+        assert!(
+            sessions[0]
+                .events
+                .iter()
+                .all(|e| tikker_core::event::time_in_bounds(e.time_us))
+        );
+    }
+
+    #[test]
     fn bad_numbers_are_bad_rows() {
         let bad = ROW.replace("0.1069", "NaN");
         let parsed = parse(format!("{HEADER}\n{ROW}\n{bad}\ns002,1\n").as_bytes()).unwrap();
-        let lines: Vec<u64> = parsed.bad_rows.iter().map(|b| b.line).collect();
+        let lines: Vec<u64> = parsed.bad_rows.examples().iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![3, 4]);
         assert!(
-            parsed.bad_rows[0].reason.contains("not finite"),
+            parsed.bad_rows.examples()[0].reason.contains("not finite"),
             "{:?}",
-            parsed.bad_rows
+            parsed.bad_rows.examples()
         );
     }
 }

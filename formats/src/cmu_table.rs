@@ -126,6 +126,18 @@ pub enum CmuError {
         /// The text found.
         value: String,
     },
+    /// A timing is larger than the years 1970 to 9999 span (`1e300` seconds).
+    #[error(
+        "line {line}: column '{column}' is out of range: '{value}' (more than the years 1970 to 9999 span)"
+    )]
+    OutOfRange {
+        /// Offending line.
+        line: usize,
+        /// Column name.
+        column: String,
+        /// The text found.
+        value: String,
+    },
     /// A hold time (`H.*` column) is negative.
     #[error("line {line}: column '{column}' is a negative hold time: {value}")]
     NegativeHoldTime {
@@ -149,17 +161,24 @@ impl CmuError {
             | CmuError::BadIndex { line, .. }
             | CmuError::NotNumeric { line, .. }
             | CmuError::NonFinite { line, .. }
+            | CmuError::OutOfRange { line, .. }
             | CmuError::NegativeHoldTime { line, .. } => *line,
         }
     }
 }
+
+/// The longest timing accepted, in seconds: the span of the years 1970 to 9999, the bound of every
+/// event time ([`tikker_core::event::MAX_TIME_US`]).
+#[allow(clippy::cast_precision_loss)] // a bound, not a time
+const MAX_TIMING_S: f64 = tikker_core::event::MAX_TIME_US as f64 / 1e6;
 
 /// Names of the three leading identification columns, in order.
 const ID_COLUMNS: [&str; 3] = ["subject", "sessionIndex", "rep"];
 
 /// Reads a CMU benchmark CSV (header plus data lines).
 ///
-/// Blank lines are ignored; a trailing `\r` (CRLF files) is stripped; fields
+/// Blank lines are ignored; CRLF and CR line ends read like LF and a leading UTF-8 byte order
+/// mark is skipped ([`crate::UnixText`]); fields
 /// are trimmed of surrounding spaces. The header must start with
 /// `subject,sessionIndex,rep` followed by at least one timing column whose
 /// name starts with `H.`, `DD.` or `UD.`; column names must be unique.
@@ -169,7 +188,7 @@ pub fn read_cmu_csv(reader: impl BufRead) -> Result<CmuData, CmuError> {
     let mut columns: Option<Vec<String>> = None;
     let mut rows = Vec::new();
 
-    for (index, line) in reader.lines().enumerate() {
+    for (index, line) in crate::UnixText::new(reader).lines().enumerate() {
         let line_no = index + 1;
         let line = line.map_err(|source| CmuError::Io {
             line: line_no,
@@ -224,20 +243,27 @@ pub fn parse_cmu_row(
         let hold = name.starts_with("H.");
         let value: f64 = text.parse().map_err(|_| CmuError::NotNumeric {
             line: line_no,
-            column: name.clone(),
-            value: (*text).to_string(),
+            column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+            value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
         })?;
         if !value.is_finite() {
             return Err(CmuError::NonFinite {
                 line: line_no,
-                column: name.clone(),
-                value: (*text).to_string(),
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+                value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
+            });
+        }
+        if value.abs() > MAX_TIMING_S {
+            return Err(CmuError::OutOfRange {
+                line: line_no,
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
+                value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
             });
         }
         if hold && value < 0.0 {
             return Err(CmuError::NegativeHoldTime {
                 line: line_no,
-                column: name.clone(),
+                column: crate::cut(name, crate::MAX_QUOTED_CHARS).into_owned(),
                 value,
             });
         }
@@ -264,8 +290,9 @@ pub fn parse_cmu_header(fields: &[&str], line: usize) -> Result<Vec<String>, Cmu
     for (i, (found, want)) in fields.iter().zip(ID_COLUMNS).enumerate() {
         if *found != want {
             return Err(bad(format!(
-                "column {} should be '{want}', found '{found}'",
-                i + 1
+                "column {} should be '{want}', found '{}'",
+                i + 1,
+                crate::cut(found, crate::MAX_QUOTED_CHARS)
             )));
         }
     }
@@ -274,12 +301,16 @@ pub fn parse_cmu_header(fields: &[&str], line: usize) -> Result<Vec<String>, Cmu
         let known = ["H.", "DD.", "UD."].iter().any(|p| name.starts_with(p));
         if !known || name.len() < 3 {
             return Err(bad(format!(
-                "column {} '{name}' is not a timing column (H.*, DD.* or UD.*)",
-                i + 1 + ID_COLUMNS.len()
+                "column {} '{}' is not a timing column (H.*, DD.* or UD.*)",
+                i + 1 + ID_COLUMNS.len(),
+                crate::cut(name, crate::MAX_QUOTED_CHARS)
             )));
         }
         if timing[..i].contains(name) {
-            return Err(bad(format!("duplicate column '{name}'")));
+            return Err(bad(format!(
+                "duplicate column '{}'",
+                crate::cut(name, crate::MAX_QUOTED_CHARS)
+            )));
         }
     }
     Ok(timing.iter().map(|s| (*s).to_string()).collect())
@@ -290,7 +321,7 @@ fn parse_index(text: &str, column: &str, line: usize) -> Result<u32, CmuError> {
     text.parse().map_err(|_| CmuError::BadIndex {
         line,
         column: column.to_string(),
-        value: text.to_string(),
+        value: crate::cut(text, crate::MAX_QUOTED_CHARS).into_owned(),
     })
 }
 
@@ -396,6 +427,21 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn timings_beyond_the_years_1970_to_9999_are_rejected() {
+        let text = format!("{HEADER}s002,1,1,1e300,0.2,0.1,0.1\n");
+        let err = read(&text).unwrap_err();
+        assert!(
+            matches!(&err, CmuError::OutOfRange { line: 2, column, .. } if column == "H.period"),
+            "{err}"
+        );
+        let text = format!("{HEADER}s002,1,1,0.1,0.2,-1e12,0.1\n");
+        assert!(matches!(
+            read(&text).unwrap_err(),
+            CmuError::OutOfRange { .. }
+        ));
     }
 
     #[test]

@@ -12,8 +12,8 @@
 
 use std::io::BufRead;
 
-use super::{ParseError, ParsedFile};
-use tikker_core::event::{KeyAction, KeyEvent};
+use super::{MAX_QUOTED_CHARS, ParseError, ParsedFile, cut, quoted};
+use tikker_core::event::{KeyAction, KeyEvent, check_time_us};
 use tikker_core::key::KeyCode;
 
 /// The header every `events-csv` file starts with.
@@ -42,15 +42,20 @@ pub(super) fn parse(reader: impl BufRead) -> Result<ParsedFile, ParseError> {
         }
         line = record.position().map_or(line + 1, |p| p.line());
         if line == 1 {
-            let header: Vec<String> = record
+            let found: Vec<String> = record
                 .iter()
-                .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+                .map(|f| String::from_utf8_lossy(f).into_owned())
                 .collect();
-            if header != HEADER {
+            let matches = found.len() == HEADER.len()
+                && found
+                    .iter()
+                    .zip(HEADER)
+                    .all(|(f, h)| f.trim().eq_ignore_ascii_case(h));
+            if !matches {
                 return Err(ParseError::Header(format!(
                     "expected the header {:?}, found {:?}",
                     HEADER.join(","),
-                    header.join(",")
+                    cut(&found.join(","), MAX_QUOTED_CHARS)
                 )));
             }
             continue;
@@ -80,6 +85,20 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
             .map(str::trim)
             .map_err(|_| format!("column {} is not UTF-8", HEADER[i]))
     };
+    // No valid time, key or event is long: a huge field is refused without parsing or quoting it
+    // whole.
+    let short = |i: usize| {
+        let field = text(i)?;
+        if field.chars().count() > MAX_QUOTED_CHARS {
+            return Err(format!(
+                "{}: {} is too long ({} bytes)",
+                HEADER[i],
+                quoted(field),
+                field.len()
+            ));
+        }
+        Ok(field)
+    };
     let user = text(0)?;
     let session = text(1)?;
     if user.is_empty() {
@@ -88,9 +107,9 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
     if session.is_empty() {
         return Err("empty session".into());
     }
-    let time_us = parse_timestamp_ms(text(2)?).map_err(|e| format!("timestamp_ms: {e}"))?;
-    let key = KeyCode::parse_token(text(3)?).map_err(|e| format!("key: {e}"))?;
-    let action: KeyAction = text(4)?.parse().map_err(|e| format!("event: {e}"))?;
+    let time_us = parse_timestamp_ms(short(2)?).map_err(|e| format!("timestamp_ms: {e}"))?;
+    let key = KeyCode::parse_token(short(3)?).map_err(|e| format!("key: {e}"))?;
+    let action: KeyAction = short(4)?.parse().map_err(|e| format!("event: {e}"))?;
     parsed.session(user, session).push(KeyEvent {
         time_us,
         key,
@@ -99,11 +118,13 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
     Ok(())
 }
 
-/// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly.
+/// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly; the
+/// time must lie in the years 1970 to 9999 ([`check_time_us`]).
 pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
-    let invalid = || format!("{text:?} is not a non-negative decimal number of milliseconds");
+    let shown = quoted(text);
+    let invalid = || format!("{shown} is not a non-negative decimal number of milliseconds");
     if text.starts_with('-') {
-        return Err(format!("{text:?} is negative"));
+        return Err(format!("{shown} is negative"));
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() && fraction.is_empty() {
@@ -116,9 +137,7 @@ pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     let whole_ms: i64 = if whole.is_empty() {
         0
     } else {
-        whole
-            .parse()
-            .map_err(|_| format!("{text:?} is too large"))?
+        whole.parse().map_err(|_| format!("{shown} is too large"))?
     };
     // The first three decimals are microseconds; the fourth rounds.
     let mut micros: i64 = 0;
@@ -132,10 +151,13 @@ pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     if fraction.as_bytes().get(3).is_some_and(|b| *b >= b'5') {
         micros += 1;
     }
-    whole_ms
+    let time_us = whole_ms
         .checked_mul(1000)
         .and_then(|us| us.checked_add(micros))
-        .ok_or_else(|| format!("{text:?} is too large"))
+        .ok_or_else(|| format!("{shown} is too large"))?;
+    check_time_us(time_us).map_err(|_| {
+        format!("{shown} is after the year 9999: give milliseconds, not micro- or nanoseconds")
+    })
 }
 
 #[cfg(test)]
@@ -152,6 +174,7 @@ mod tests {
     #[case("1.0005", 1001)]
     #[case(".25", 250)]
     #[case("12.", 12_000)]
+    #[case("253402300799999.999", 253_402_300_799_999_999)]
     fn timestamps_are_read_exactly(#[case] text: &str, #[case] micros: i64) {
         assert_eq!(parse_timestamp_ms(text), Ok(micros));
     }
@@ -164,6 +187,8 @@ mod tests {
     #[case("-5", "negative")]
     #[case("1e3", "not a non-negative")]
     #[case("99999999999999999999", "too large")]
+    #[case("9223372036854775", "after the year 9999")]
+    #[case("253402300800000", "after the year 9999")]
     fn bad_timestamps_say_what_is_wrong(#[case] text: &str, #[case] expected: &str) {
         let err = parse_timestamp_ms(text).unwrap_err();
         assert!(err.contains(expected), "{err}");
@@ -180,12 +205,16 @@ mod tests {
                    alice,s1,7,not-a-key,press\n\
                    alice,s1,9\n";
         let parsed = parse(csv.as_bytes()).unwrap();
-        let lines: Vec<u64> = parsed.bad_rows.iter().map(|b| b.line).collect();
+        let lines: Vec<u64> = parsed.bad_rows.examples().iter().map(|b| b.line).collect();
         assert_eq!(lines, vec![5, 6, 7, 8]);
-        assert!(parsed.bad_rows[0].reason.starts_with("timestamp_ms"));
-        assert!(parsed.bad_rows[1].reason.starts_with("event"));
-        assert!(parsed.bad_rows[2].reason.starts_with("key"));
-        assert!(parsed.bad_rows[3].reason.contains("columns"));
+        assert!(
+            parsed.bad_rows.examples()[0]
+                .reason
+                .starts_with("timestamp_ms")
+        );
+        assert!(parsed.bad_rows.examples()[1].reason.starts_with("event"));
+        assert!(parsed.bad_rows.examples()[2].reason.starts_with("key"));
+        assert!(parsed.bad_rows.examples()[3].reason.contains("columns"));
         let sessions = parsed.into_sorted_sessions();
         assert_eq!(sessions.len(), 2);
         assert_eq!(sessions[0].user, "alice");

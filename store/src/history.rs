@@ -22,19 +22,30 @@ pub fn profile(store: &Store, filter: &EventFilter) -> Result<Profile, StoreErro
     Ok(builder.finish())
 }
 
-/// The statistics of the events matching `filter`, days in `tz` (see [`StatsBuilder`]).
+/// The statistics of the events matching `filter`, days in `tz` (see [`StatsBuilder`]). A stored
+/// time that no calendar day holds (outside the years 1970 to 9999) is skipped and counted in
+/// [`Summary::skipped_events`]: one odd row never fails the whole statistics.
 ///
 /// # Errors
-/// [`StoreError`] when the events cannot be read, or [`StoreError::Corrupt`] for a stored time
-/// that no calendar day holds.
+/// [`StoreError`] when the events cannot be read.
 pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Summary, StoreError> {
     let mut stats = StatsBuilder::new(tz);
-    store.for_each_event(filter, |info, event| {
-        stats
-            .push(info.id.0, &event)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))
+    let mut no_day = 0;
+    let scan = store.scan_events(filter, |info, event| {
+        if stats.push(info.id.0, &event).is_err() {
+            no_day += 1;
+        }
+        Ok::<(), StoreError>(())
     })?;
-    Ok(stats.finish())
+    let mut summary = stats.finish();
+    summary.skipped_events = scan.skipped + no_day;
+    if no_day > 0 {
+        tracing::warn!(
+            skipped = no_day,
+            "skipped stored events whose time no calendar day holds"
+        );
+    }
+    Ok(summary)
 }
 
 /// Why stored typing could not be fed through a monitor.

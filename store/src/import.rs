@@ -3,10 +3,9 @@
 //! error names the file, the line and what was wrong, unless bad rows are to be skipped, in which
 //! case the rest is imported and the skipped rows are reported with their reasons.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use tikker_formats::{BadRow, ImportFormat, ReadError, parse_file};
+use tikker_formats::{BadRows, ImportFormat, ReadError, parse_file};
 
 use crate::{NewSession, Store, StoreError};
 
@@ -17,8 +16,8 @@ pub struct ImportReport {
     pub sessions: usize,
     /// Events written.
     pub events: u64,
-    /// Rows skipped (only when skipping was asked for).
-    pub skipped: Vec<BadRow>,
+    /// Rows skipped (only when skipping was asked for): counted by reason, the first few kept.
+    pub skipped: BadRows,
 }
 
 impl ImportReport {
@@ -26,19 +25,12 @@ impl ImportReport {
     pub fn absorb(&mut self, other: ImportReport) {
         self.sessions += other.sessions;
         self.events += other.events;
-        self.skipped.extend(other.skipped);
+        self.skipped.absorb(other.skipped);
     }
 
     /// The skipped rows counted by reason, most frequent first.
     pub fn skipped_by_reason(&self) -> Vec<(String, usize)> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for row in &self.skipped {
-            *counts.entry(row.kind()).or_default() += 1;
-        }
-        let mut counts: Vec<(String, usize)> =
-            counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        counts
+        self.skipped.by_kind()
     }
 }
 

@@ -44,7 +44,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
-pub use read::{EventFilter, SessionInfo};
+pub use read::{EventFilter, Scan, SessionInfo};
 pub use verdicts::{StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
 

@@ -2,13 +2,15 @@
 //!
 //! [`Store::for_each_event`] walks sessions in time order, each session's segments in time order,
 //! and each segment's id range of `key_events`; a callback sees one event at a time, so ten
-//! million events never sit in memory at once.
+//! million events never sit in memory at once. A stored event whose time lies outside the years
+//! 1970 to 9999 (written before the importers checked, or damaged) is skipped and counted, so one
+//! odd row never breaks a whole-database read.
 
 use rusqlite::params;
 
 use super::write::SessionId;
 use super::{Store, StoreError};
-use tikker_core::event::{KeyAction, KeyEvent};
+use tikker_core::event::{KeyAction, KeyEvent, time_in_bounds};
 use tikker_core::key::KeyCode;
 
 /// Which events to read.
@@ -20,6 +22,15 @@ pub struct EventFilter {
     pub to_us: Option<i64>,
     /// Only this user's sessions, if set.
     pub user: Option<String>,
+}
+
+/// What a [`Store::scan_events`] saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scan {
+    /// Events handed to the visitor.
+    pub visited: u64,
+    /// Stored events skipped because their time is not within the years 1970 to 9999.
+    pub skipped: u64,
 }
 
 impl EventFilter {
@@ -84,13 +95,25 @@ impl Store {
 
     /// Calls `visit` for every event matching `filter`, session by session in time order and
     /// in time order within a session; returns how many events it visited. An error from
-    /// `visit` stops the scan and is returned.
+    /// `visit` stops the scan and is returned. Events with a time outside the years 1970 to
+    /// 9999 are skipped (and logged as a warning); [`Store::scan_events`] also counts them.
     pub fn for_each_event<E: From<StoreError>>(
         &self,
         filter: &EventFilter,
-        mut visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
+        visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
     ) -> Result<u64, E> {
+        self.scan_events(filter, visit).map(|scan| scan.visited)
+    }
+
+    /// [`Store::for_each_event`], saying how many events were visited and how many were
+    /// skipped for a time outside the years 1970 to 9999.
+    pub fn scan_events<E: From<StoreError>>(
+        &self,
+        filter: &EventFilter,
+        mut visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
+    ) -> Result<Scan, E> {
         let mut visited = 0;
+        let mut skipped = 0;
         let conn = self.connection();
         let mut segments = conn
             .prepare_cached(
@@ -118,6 +141,10 @@ impl Store {
                 let mut time_us = base_us;
                 while let Some(row) = rows.next().map_err(StoreError::sqlite("reading events"))? {
                     let event = decode(&mut time_us, row).map_err(E::from)?;
+                    if !time_in_bounds(event.time_us) {
+                        skipped += 1;
+                        continue;
+                    }
                     if filter.contains(event.time_us) {
                         visited += 1;
                         visit(&session, event)?;
@@ -125,7 +152,13 @@ impl Store {
                 }
             }
         }
-        Ok(visited)
+        if skipped > 0 {
+            tracing::warn!(
+                skipped,
+                "skipped stored events whose time is not within the years 1970 to 9999"
+            );
+        }
+        Ok(Scan { visited, skipped })
     }
 
     /// Counts the events matching `filter` without decoding them when no time bound is set.
@@ -160,7 +193,8 @@ fn decode(time_us: &mut i64, row: &rusqlite::Row<'_>) -> Result<KeyEvent, StoreE
             "negative time delta {dt_us} µs"
         )));
     }
-    *time_us += dt_us;
+    // A damaged or impossible time saturates (and is then skipped) instead of overflowing.
+    *time_us = time_us.saturating_add(dt_us);
     let key = u16::try_from(key)
         .ok()
         .filter(|k| *k <= KeyCode::MAX)

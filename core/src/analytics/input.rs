@@ -14,8 +14,10 @@ use crate::key::KeyCode;
 pub const MAX_EVENTS: usize = 200_000;
 /// The longest `user_id`, in characters.
 pub const MAX_USER_ID_CHARS: usize = 128;
-/// The latest timestamp accepted: 9999-12-31T23:59:59.999Z, in milliseconds.
-pub const MAX_TIMESTAMP_MS: f64 = 253_402_300_799_999.0;
+/// The latest timestamp accepted: 9999-12-31T23:59:59.999Z, in milliseconds (the last whole
+/// millisecond of [`crate::event::MAX_TIME_US`], the bound every importer shares).
+#[allow(clippy::cast_precision_loss)] // 2.5e14 is exact in an f64
+pub const MAX_TIMESTAMP_MS: f64 = (crate::event::MAX_TIME_US / 1000) as f64;
 
 /// A request field that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -36,15 +36,15 @@ pub fn pause(args: PauseArgs) -> anyhow::Result<()> {
     let duration = args.duration.as_deref().map(parse_duration).transpose()?;
     let report = block_on(ControlClient::for_this_user().pause(duration))?;
     match &report.paused_until {
-        Some(end) => println!("capture paused until {}", local_time(end)),
-        None => println!("capture paused until `tikker resume`"),
+        Some(end) => outln!("capture paused until {}", local_time(end)),
+        None => outln!("capture paused until `tikker resume`"),
     }
     Ok(())
 }
 
 pub fn resume() -> anyhow::Result<()> {
     let report = block_on(ControlClient::for_this_user().resume())?;
-    println!("capture resumed ({})", report.state.as_str());
+    outln!("capture resumed ({})", report.state.as_str());
     Ok(())
 }
 
@@ -53,7 +53,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         Ok(report) => report,
         Err(e) if args.json => {
             // Scripts read standard output: it says so in JSON, and the exit code is non-zero.
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({"running": false, "error": format!("{e:#}")})
             );
@@ -62,61 +62,64 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         Err(e) => return Err(e),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
     let source = match (&report.source, &report.source_detail) {
         (Some(source), Some(detail)) => format!(" from {source} ({detail})"),
         _ => String::new(),
     };
-    println!("{}{source}", report.state.as_str());
+    outln!("{}{source}", report.state.as_str());
     if let Some(reason) = &report.waiting_reason {
-        println!("  not capturing: {reason}");
+        outln!("  not capturing: {reason}");
     }
     if report.paused {
         match &report.paused_until {
-            Some(end) => println!("  paused until {}", local_time(end)),
-            None => println!("  paused until `tikker resume`"),
+            Some(end) => outln!("  paused until {}", local_time(end)),
+            None => outln!("  paused until `tikker resume`"),
         }
     }
     let events = &report.events;
-    println!(
+    outln!(
         "  events: {} recorded, {} dropped, in {} sessions",
-        events.recorded, events.dropped, events.sessions
+        events.recorded,
+        events.dropped,
+        events.sessions
     );
-    println!(
+    outln!(
         "  capture to disk: p50 {:.0} ms, p99 {:.0} ms",
-        report.latency.p50_ms, report.latency.p99_ms
+        report.latency.p50_ms,
+        report.latency.p99_ms
     );
     if let Some(today) = report.events_today {
-        println!("  events today: {today}");
+        outln!("  events today: {today}");
     }
     let auth = report.auth.clone().unwrap_or_default();
     match auth.phase {
-        AuthPhase::Off => println!("  authentication: off (monitor.enabled = false)"),
-        AuthPhase::Enrolling => println!(
+        AuthPhase::Off => outln!("  authentication: off (monitor.enabled = false)"),
+        AuthPhase::Enrolling => outln!(
             "  authentication: enrolling, {} of {} keystrokes ({:.0} %); verdicts are unknown until then",
             auth.enrolled_keystrokes,
             auth.enrolment_needed,
             100.0 * auth.enrolled_keystrokes as f64 / auth.enrolment_needed.max(1) as f64
         ),
-        _ => println!(
+        _ => outln!(
             "  authentication: monitoring with profile version {} ({} keystrokes)",
             auth.profile_version.map_or("?".into(), |v| v.to_string()),
             auth.profile_keystrokes.unwrap_or_default()
         ),
     }
     match (auth.score, &auth.scored_at) {
-        (Some(score), Some(at)) => println!(
+        (Some(score), Some(at)) => outln!(
             "  last score: {score:.2} ({}, confidence {:.2}) at {}",
             auth.verdict.as_str(),
             auth.confidence.unwrap_or_default(),
             local_time(at)
         ),
-        _ => println!("  last score: none yet ({})", auth.verdict.as_str()),
+        _ => outln!("  last score: none yet ({})", auth.verdict.as_str()),
     }
     match &auth.last_alert {
-        Some(alert) => println!(
+        Some(alert) => outln!(
             "  last alert: {}, {} (notification {})",
             local_time(&alert.at),
             match alert.kind {
@@ -128,15 +131,15 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
             },
             if alert.notified { "shown" } else { "not shown" }
         ),
-        None => println!("  last alert: none"),
+        None => outln!("  last alert: none"),
     }
     if auth.skipped_events > 0 {
-        println!(
+        outln!(
             "  not scored (monitor behind): {} events",
             auth.skipped_events
         );
     }
-    println!("  database: {}  (pid {})", report.database, report.pid);
+    outln!("  database: {}  (pid {})", report.database, report.pid);
     Ok(())
 }
 

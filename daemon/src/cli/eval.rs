@@ -237,24 +237,30 @@ fn cmu(args: CmuArgs) -> anyhow::Result<()> {
         detectors,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "{} on {} subjects ({}; {:.2} s)",
         report.protocol,
         splits.len(),
         report.training,
         report.seconds
     );
-    println!(
+    outln!(
         "{:<32} {:>16} {:>22}",
-        "detector", "EER mean (sd)", "zero-miss FAR mean (sd)"
+        "detector",
+        "EER mean (sd)",
+        "zero-miss FAR mean (sd)"
     );
     for d in &report.detectors {
-        println!(
+        outln!(
             "{:<32} {:>7.4} ({:.4}) {:>13.3} ({:.3})",
-            d.name, d.eer_mean, d.eer_sd, d.zero_miss_far_mean, d.zero_miss_far_sd
+            d.name,
+            d.eer_mean,
+            d.eer_sd,
+            d.zero_miss_far_mean,
+            d.zero_miss_far_sd
         );
     }
     Ok(())
@@ -352,23 +358,28 @@ fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
         results,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("{}", report.protocol);
-    println!("training: {}", report.training);
-    println!(
+    outln!("{}", report.protocol);
+    outln!("training: {}", report.training);
+    outln!(
         "{} participants, K = {}, {} bad rows skipped",
         participants.len(),
         report.impostors,
         report.skipped_rows
     );
-    println!(
+    outln!(
         "{:>3}  {:<28} {:>16} {:>10} {:>10} {:>9}",
-        "G", "verifier", "EER mean (sd)", "1st half", "2nd half", "seconds"
+        "G",
+        "verifier",
+        "EER mean (sd)",
+        "1st half",
+        "2nd half",
+        "seconds"
     );
     for r in &report.results {
-        println!(
+        outln!(
             "{:>3}  {:<28} {:>7.4} ({:.4}) {:>10.4} {:>10.4} {:>9.1}",
             r.gallery,
             r.verifier,
@@ -438,7 +449,7 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
             seconds: f64,
             report: &'a tikker_research::eval::continuous::SpliceReport,
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&Out {
                 config: &config,
@@ -449,7 +460,7 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let m = &config.monitor;
-    println!(
+    outln!(
         "splice simulation on {} participants ({} skipped): enrol on the first {} units \
          (median {} keystrokes), windows of {} keystrokes scored every {}; alert when the CUSUM \
          of the window evidence (k = {}, owner spread units) reaches {}, on {} low windows \
@@ -467,9 +478,16 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
         m.severe_threshold,
         seconds
     );
-    println!(
+    outln!(
         "{:<12} {:>9} {:>16} {:>16} {:>16} {:>7} {:>8} {:>7}",
-        "", "false/10k", "detected", "≤250", "≤500", "median", "learned", "FRR"
+        "",
+        "false/10k",
+        "detected",
+        "≤250",
+        "≤500",
+        "median",
+        "learned",
+        "FRR"
     );
     for (name, f) in [
         ("all", &report.all),
@@ -477,7 +495,7 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
         ("second half", &report.second_half),
     ] {
         let share = |n: usize| 100.0 * n as f64 / f.participants.max(1) as f64;
-        println!(
+        outln!(
             "{:<12} {:>9.2} {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>6} ({:>5.1} %) {:>7} {:>8} {:>7.4}",
             name,
             f.false_alerts_per_10k,
@@ -493,14 +511,15 @@ fn continuous(args: ContinuousArgs) -> anyhow::Result<()> {
             f.window_false_reject_rate,
         );
     }
-    println!(
+    outln!(
         "false/10k: false alerts per 10,000 genuine keystrokes ({} in {}); detected: impostors \
          alerted before their typing ran out (≤250, ≤500: within that many of their keystrokes); \
          median: impostor keystrokes to the first alert; learned: impostor keystrokes the profile \
          learned; FRR: share of genuine windows at or below the alert threshold",
-        report.all.false_alerts, report.all.genuine_keystrokes
+        report.all.false_alerts,
+        report.all.genuine_keystrokes
     );
-    println!(
+    outln!(
         "if every impostor went on typing undetected until the monitor confirmed their typing \
          ({} more keystrokes), {} keystrokes of {} impostors would be learned: those the verifier \
          cannot tell from the owner",
@@ -564,20 +583,25 @@ fn identify(args: IdentifyArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!(
+    outln!(
         "user identification on {} subjects: train on repetitions 1-200, test on 201-400 ({} test rows)",
         data.subjects().len(),
         data.subjects().len() * 200
     );
-    println!(
+    outln!(
         "{:<10} {:<8} {:>9} {:>10} {:>12} {:>12}",
-        "features", "model", "accuracy", "train s", "predict µs", "model bytes"
+        "features",
+        "model",
+        "accuracy",
+        "train s",
+        "predict µs",
+        "model bytes"
     );
     for r in &rows {
-        println!(
+        outln!(
             "{:<10} {:<8} {:>9.4} {:>10.1} {:>12.0} {:>12}",
             r.features,
             r.model,
@@ -620,7 +644,7 @@ fn injection(args: InjectionArgs) -> anyhow::Result<()> {
             seconds: f64,
             report: &'a tikker_research::eval::injection::InjectionEvalReport,
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&Out {
                 data: args.path.display().to_string(),
@@ -633,23 +657,28 @@ fn injection(args: InjectionArgs) -> anyhow::Result<()> {
     }
     let ks = |m: Option<usize>| m.map_or_else(|| "-".to_owned(), |m| m.to_string());
     let show = |title: &str, f: &Figures| {
-        println!(
+        outln!(
             "{title}: {} participants, {} keystrokes",
-            f.participants, f.keystrokes
+            f.participants,
+            f.keystrokes
         );
-        println!(
+        outln!(
             "  injection detector on human typing: {} false positives ({} participants), {:.2} \
              per million keystrokes",
             f.injection_false_positives,
             f.injection_participants_flagged,
             f.injection_fp_per_million
         );
-        println!(
+        outln!(
             "  {:<40} {:>9} {:>8} {:>16} {:>6}",
-            "injected burst", "detected", "share", "median (max) ks", "target"
+            "injected burst",
+            "detected",
+            "share",
+            "median (max) ks",
+            "target"
         );
         for t in &f.tools {
-            println!(
+            outln!(
                 "  {:<40} {:>4}/{:<4} {:>7.1}% {:>9} ({:>4}) {:>6}",
                 t.name,
                 t.detected,
@@ -666,14 +695,14 @@ fn injection(args: InjectionArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|t| format!("{:.0}%", t.share * 100.0))
                 .collect();
-            println!(
+            outln!(
                 "  peer {}: {} false positives; detected {}",
                 p.name,
                 p.false_positives,
                 shares.join(" / ")
             );
         }
-        println!(
+        outln!(
             "  replay detector: {} false positives on human typing; {} of {} replays (±{} ms) \
              detected, median {} keystrokes",
             f.replay_false_positives,
@@ -683,7 +712,7 @@ fn injection(args: InjectionArgs) -> anyhow::Result<()> {
             ks(f.replay_median_keystrokes)
         );
     };
-    println!(
+    outln!(
         "threat detectors on {} ({:.1} s); bursts of {} keystrokes 1 s after each participant's \
          first half of units",
         args.path.display(),
@@ -694,11 +723,15 @@ fn injection(args: InjectionArgs) -> anyhow::Result<()> {
     show("first half by id (tuning)", &report.first_half);
     show("second half by id", &report.second_half);
     if !report.flagged.is_empty() {
-        println!("flagged human typing:");
+        outln!("flagged human typing:");
         for c in &report.flagged {
-            println!(
+            outln!(
                 "  participant {} unit {} keystroke {} ({}): {}",
-                c.participant, c.unit, c.keystroke, c.detector, c.reason
+                c.participant,
+                c.unit,
+                c.keystroke,
+                c.detector,
+                c.reason
             );
         }
     }

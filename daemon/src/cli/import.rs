@@ -85,7 +85,7 @@ pub fn run(context: &RunContext, args: ImportArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "imported {} events in {} sessions from {} file(s) in {seconds:.2} s ({:.0} events/s) into {}",
         report.events,
         report.sessions,
@@ -94,9 +94,16 @@ pub fn run(context: &RunContext, args: ImportArgs) -> anyhow::Result<()> {
         store.path().display()
     );
     if !report.skipped.is_empty() {
-        println!("skipped {} bad row(s):", report.skipped.len());
+        outln!("skipped {} bad row(s):", report.skipped.len());
         for (reason, count) in report.skipped_by_reason() {
-            println!("  {count} × {reason}");
+            outln!("  {count} × {reason}");
+        }
+        let examples = report.skipped.examples();
+        if report.skipped.len() > examples.len() {
+            outln!("the first {}:", examples.len());
+        }
+        for row in examples {
+            outln!("  {row}");
         }
     }
     Ok(())

@@ -1,5 +1,27 @@
 //! The command line: global options, subcommands, and the setup they share (configuration,
 //! logging, the database).
+#![deny(clippy::print_stdout)]
+
+// Every line for the user goes through these two macros (the lint above forbids `println!`):
+// a reader that goes away (`tikker stats | head -1`) ends the command quietly instead of the
+// panic of `println!`.
+
+/// `println!` to standard output, ending the process quietly when the reader has gone away.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` to standard output, ending the process quietly when the reader has gone away.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
 
 mod control;
 mod daemon;
@@ -44,6 +66,24 @@ pub fn main() -> ExitCode {
             eprintln!("tikker: error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to standard output for [`outln!`] and [`out!`]. A closed pipe ends the process with
+/// success and no message (the reader has what it wanted, as with `head`); any other failure
+/// to write ends it with a message and failure.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        // stderr may be gone as well: ignore a failure to say so.
+        let _ = writeln!(
+            std::io::stderr(),
+            "tikker: error: writing to standard output: {e}"
+        );
+        std::process::exit(1);
     }
 }
 

@@ -90,26 +90,26 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         calibration: model.calibration,
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&shown)?);
+        outln!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(());
     }
     let fade = tikker_core::monitor::MonitorConfig::default();
-    println!(
+    outln!(
         "Profile of {user}: version {}, saved {}, from {} keystrokes.",
         shown.version,
         local_time(stored.created_us),
         shown.keystrokes
     );
     match (shown.words_per_minute, shown.rhythm_consistency) {
-        (Some(wpm), Some(consistency)) => println!(
+        (Some(wpm), Some(consistency)) => outln!(
             "You type at {wpm:.0} words per minute with a rhythm consistency of {consistency:.2} ({}).",
             rhythm_in_words(consistency)
         ),
-        (Some(wpm), None) => println!("You type at {wpm:.0} words per minute."),
-        _ => println!("Not enough continuous typing yet to measure your speed."),
+        (Some(wpm), None) => outln!("You type at {wpm:.0} words per minute."),
+        _ => outln!("Not enough continuous typing yet to measure your speed."),
     }
     if let (Some(hold), Some(ppt)) = (shown.median_hold_ms, shown.median_press_to_press_ms) {
-        println!(
+        outln!(
             "You hold a key down for {hold:.0} ms and press the next one {ppt:.0} ms after the previous (medians)."
         );
     }
@@ -125,18 +125,19 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
             .take(5)
             .map(|(key, _, hold)| format!("{} {hold:.0} ms", KeyCode(*key)))
             .collect();
-        println!(
+        outln!(
             "It knows the hold times of {} keys and the timings of {} key pairs; your most used keys are held: {}.",
             shown.keys,
             shown.digraphs,
             listed.join(", ")
         );
     }
-    println!(
+    outln!(
         "Scores: a window at your median distance ({:.2}) scores 0.95, one at your 99th percentile ({:.2}) scores 0.40 (suspicious from there down).",
-        model.calibration.median, model.calibration.tail
+        model.calibration.median,
+        model.calibration.tail
     );
-    println!(
+    outln!(
         "It learns only from windows judged yours; past {} keystrokes every statistic keeps {:.0} % of its weight, so recent typing counts most.",
         fade.fade_after_keystrokes,
         fade.fade_keep * 100.0
@@ -178,7 +179,7 @@ fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
         i64::try_from(keystrokes).unwrap_or(i64::MAX),
         &json,
     )?;
-    println!(
+    outln!(
         "Rebuilt the profile of {user} from {} stored keystrokes: enrolled on the first {}, then {} windows scored, {} of them judged yours and learned from, {} suspicious (not learned from).",
         fed.keystrokes,
         settings.enrolment_keystrokes,
@@ -186,7 +187,7 @@ fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
         fed.owner_windows,
         fed.suspicious_windows
     );
-    println!(
+    outln!(
         "Saved as version {version} ({keystrokes} keystrokes after fading); a running daemon switches to it within 30 s."
     );
     Ok(())

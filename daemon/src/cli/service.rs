@@ -79,13 +79,13 @@ fn install(unit_path: &Path) -> anyhow::Result<()> {
     std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
     std::fs::rename(&partial, unit_path)
         .with_context(|| format!("writing {}", unit_path.display()))?;
-    println!(
+    outln!(
         "wrote {} (ExecStart={} daemon)",
         unit_path.display(),
         exe.display()
     );
     if Path::new(PACKAGED_UNIT).exists() {
-        println!("  it takes precedence over the packaged {PACKAGED_UNIT}");
+        outln!("  it takes precedence over the packaged {PACKAGED_UNIT}");
     }
 
     let unit_written = |e: anyhow::Error| {
@@ -101,13 +101,13 @@ fn install(unit_path: &Path) -> anyhow::Result<()> {
         daemon_answers() && systemctl_says(&["is-active", UNIT]).is_none_or(|s| s != "active");
     if by_hand {
         systemctl(&["enable", UNIT]).map_err(unit_written)?;
-        println!(
+        outln!(
             "enabled: it starts at your next login; a tikker daemon started by hand is running now \
              (stop it, then `systemctl --user start tikker` to hand over to systemd)"
         );
     } else {
         systemctl(&["enable", "--now", UNIT]).map_err(unit_written)?;
-        println!(
+        outln!(
             "enabled and started: the daemon runs now and at every login \
              (`systemctl --user status tikker`, logs: `journalctl --user -u tikker`)"
         );
@@ -117,9 +117,9 @@ fn install(unit_path: &Path) -> anyhow::Result<()> {
 
 fn uninstall(unit_path: &Path) -> anyhow::Result<()> {
     if !unit_path.exists() {
-        println!("no user unit at {}: nothing to remove", unit_path.display());
+        outln!("no user unit at {}: nothing to remove", unit_path.display());
         if Path::new(PACKAGED_UNIT).exists() {
-            println!(
+            outln!(
                 "the packaged unit {PACKAGED_UNIT} is switched off with `systemctl --user disable --now tikker`"
             );
         }
@@ -135,7 +135,7 @@ fn uninstall(unit_path: &Path) -> anyhow::Result<()> {
         }
     }
     std::fs::remove_file(unit_path).with_context(|| format!("removing {}", unit_path.display()))?;
-    println!("removed {}", unit_path.display());
+    outln!("removed {}", unit_path.display());
     let reloaded = systemctl(&["daemon-reload"]);
     disabled.and(reloaded).map_err(|e| {
         anyhow::anyhow!(
@@ -148,31 +148,31 @@ fn uninstall(unit_path: &Path) -> anyhow::Result<()> {
 fn status(unit_path: &Path) -> anyhow::Result<()> {
     match std::fs::read_to_string(unit_path) {
         Ok(text) => {
-            println!("user unit: {}", unit_path.display());
+            outln!("user unit: {}", unit_path.display());
             if let Some(exec) = text.lines().find(|l| l.starts_with("ExecStart=")) {
-                println!("  {exec}");
+                outln!("  {exec}");
             }
             if let Ok(exe) = std::env::current_exe()
                 && unit_text(&exe).ok().as_deref() != Some(text.as_str())
             {
-                println!(
+                outln!(
                     "  (not what `tikker service install` would write for {}: run it again to update)",
                     exe.display()
                 );
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("user unit: none at {}", unit_path.display());
+            outln!("user unit: none at {}", unit_path.display());
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", unit_path.display())),
     }
     if Path::new(PACKAGED_UNIT).exists() {
-        println!("packaged unit: {PACKAGED_UNIT}");
+        outln!("packaged unit: {PACKAGED_UNIT}");
     }
     for (question, label) in [("is-enabled", "enabled"), ("is-active", "active")] {
         match systemctl_says(&[question, UNIT]) {
-            Some(answer) => println!("{label}: {answer}"),
-            None => println!("{label}: unknown (systemctl --user {question} gave no answer)"),
+            Some(answer) => outln!("{label}: {answer}"),
+            None => outln!("{label}: unknown (systemctl --user {question} gave no answer)"),
         }
     }
     Ok(())

@@ -11,20 +11,20 @@ pub fn run(context: &RunContext) -> anyhow::Result<()> {
             " (does not exist yet)"
         }
     };
-    println!(
+    outln!(
         "# configuration file: {}{}",
         paths.config_file.display(),
         exists(&paths.config_file)
     );
-    println!(
+    outln!(
         "# database:           {}{}",
         paths.database.display(),
         exists(&paths.database)
     );
-    println!("# data folder:        {}", paths.data_dir.display());
-    println!("# effective configuration:");
+    outln!("# data folder:        {}", paths.data_dir.display());
+    outln!("# effective configuration:");
     let mut effective = context.config.clone();
     effective.database = Some(paths.database.clone());
-    print!("{}", toml::to_string(&effective)?);
+    out!("{}", toml::to_string(&effective)?);
     Ok(())
 }

@@ -20,22 +20,31 @@ pub fn run(context: &RunContext, args: StatsArgs) -> anyhow::Result<()> {
     let store = context.open_store()?;
     let summary = summarize(&store, &filter, jiff::tz::TimeZone::system())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
     let wpm = |w: Option<f64>| w.map_or_else(|| "-".to_owned(), |w| format!("{w:.1}"));
-    println!("events       {}", summary.events);
-    println!("keystrokes   {}", summary.keystrokes);
-    println!("active days  {}", summary.active_days);
-    println!("WPM          {}", wpm(summary.wpm));
+    outln!("events       {}", summary.events);
+    outln!("keystrokes   {}", summary.keystrokes);
+    outln!("active days  {}", summary.active_days);
+    outln!("WPM          {}", wpm(summary.wpm));
+    if summary.skipped_events > 0 {
+        outln!(
+            "skipped      {} stored event(s) with a time outside the years 1970 to 9999",
+            summary.skipped_events
+        );
+    }
     if !summary.days.is_empty() {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:<12} {:>12} {:>10} {:>8}",
-            "day", "keystrokes", "active min", "WPM"
+            "day",
+            "keystrokes",
+            "active min",
+            "WPM"
         );
         for day in &summary.days {
-            println!(
+            outln!(
                 "{:<12} {:>12} {:>10.1} {:>8}",
                 day.date.to_string(),
                 day.keystrokes,

@@ -4,6 +4,6 @@ use crate::api::security::ApiToken;
 
 pub fn run() -> anyhow::Result<()> {
     let token = ApiToken::load_or_create(&crate::paths::api_token_file()?)?;
-    println!("{}", token.as_str());
+    outln!("{}", token.as_str());
     Ok(())
 }

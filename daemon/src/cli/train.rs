@@ -173,21 +173,27 @@ fn identify(context: &RunContext, args: IdentifyArgs) -> anyhow::Result<()> {
     }
     bar.finish_and_clear();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        outln!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
-    println!("{}", sets.description);
-    println!(
+    outln!("{}", sets.description);
+    outln!(
         "{:<8} {:>18} {:>9} {:>9}",
-        "model", "stored as", "accuracy", "train s"
+        "model",
+        "stored as",
+        "accuracy",
+        "train s"
     );
     for r in &results {
-        println!(
+        outln!(
             "{:<8} {:>18} {:>9.4} {:>9.1}",
-            r.model, r.stored_as, r.accuracy, r.train_seconds
+            r.model,
+            r.stored_as,
+            r.accuracy,
+            r.train_seconds
         );
     }
-    println!(
+    outln!(
         "held-out accuracy: share of the held-out rows whose user is predicted (chance: {:.3})",
         1.0 / sets.users.max(1) as f64
     );
