@@ -89,7 +89,7 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
     // whole.
     let short = |i: usize| {
         let field = text(i)?;
-        if field.chars().count() > MAX_QUOTED_CHARS {
+        if field.len() > MAX_QUOTED_CHARS && field.chars().count() > MAX_QUOTED_CHARS {
             return Err(format!(
                 "{}: {} is too long ({} bytes)",
                 HEADER[i],
@@ -121,10 +121,16 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
 /// Reads a non-negative decimal number of milliseconds as whole microseconds, exactly; the
 /// time must lie in the years 1970 to 9999 ([`check_time_us`]).
 pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
-    let shown = quoted(text);
-    let invalid = || format!("{shown} is not a non-negative decimal number of milliseconds");
+    // Quoted (and cut) only for an error: this runs for every row of an import.
+    let shown = || quoted(text);
+    let invalid = || {
+        format!(
+            "{} is not a non-negative decimal number of milliseconds",
+            shown()
+        )
+    };
     if text.starts_with('-') {
-        return Err(format!("{shown} is negative"));
+        return Err(format!("{} is negative", shown()));
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty() && fraction.is_empty() {
@@ -137,7 +143,9 @@ pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     let whole_ms: i64 = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| format!("{shown} is too large"))?
+        whole
+            .parse()
+            .map_err(|_| format!("{} is too large", shown()))?
     };
     // The first three decimals are microseconds; the fourth rounds.
     let mut micros: i64 = 0;
@@ -154,9 +162,12 @@ pub fn parse_timestamp_ms(text: &str) -> Result<i64, String> {
     let time_us = whole_ms
         .checked_mul(1000)
         .and_then(|us| us.checked_add(micros))
-        .ok_or_else(|| format!("{shown} is too large"))?;
+        .ok_or_else(|| format!("{} is too large", shown()))?;
     check_time_us(time_us).map_err(|_| {
-        format!("{shown} is after the year 9999: give milliseconds, not micro- or nanoseconds")
+        format!(
+            "{} is after the year 9999: give milliseconds, not micro- or nanoseconds",
+            shown()
+        )
     })
 }
 
