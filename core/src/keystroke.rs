@@ -154,6 +154,22 @@ impl KeystrokeAssembler {
     }
 }
 
+/// The key events of `keystrokes` (a press and a release each), in time order: the inverse of
+/// [`keystrokes`].
+pub fn events_of(keystrokes: &[Keystroke]) -> Vec<KeyEvent> {
+    let mut events: Vec<KeyEvent> = keystrokes
+        .iter()
+        .flat_map(|k| {
+            [
+                KeyEvent::press(k.press_us, k.key),
+                KeyEvent::release(k.release_us, k.key),
+            ]
+        })
+        .collect();
+    crate::event::sort_events(&mut events);
+    events
+}
+
 /// The keystrokes of a whole stream of events (sorted by time first if they are not).
 pub fn keystrokes(events: &[KeyEvent]) -> Vec<Keystroke> {
     let mut sorted;

@@ -739,18 +739,8 @@ mod tests {
 
     #[test]
     fn a_profile_built_from_an_event_stream_matches_one_built_from_keystrokes() {
-        use crate::event::KeyEvent;
         let typed = window(7, 300);
-        let mut events: Vec<KeyEvent> = typed
-            .iter()
-            .flat_map(|k| {
-                [
-                    KeyEvent::press(k.press_us, k.key),
-                    KeyEvent::release(k.release_us, k.key),
-                ]
-            })
-            .collect();
-        crate::event::sort_events(&mut events);
+        let events = crate::keystroke::events_of(&typed);
         let mut builder = ProfileBuilder::new();
         for event in &events {
             builder.push(1, event);

@@ -5,10 +5,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use tikker_core::keystroke::Keystroke;
+use tikker_core::keystroke::{Keystroke, events_of as events};
 use tikker_core::threat::injection::InjectionDetector;
 use tikker_core::threat::replay::{ReplayConfig, ReplayDetector, ReplayHistory};
-use tikker_core::{KeyEvent, event::sort_events};
 use tikker_research::eval::injection::{
     InjectionEvalConfig, Tool, evaluate, read_cmu_participants,
 };
@@ -22,20 +21,6 @@ fn cmu_path() -> PathBuf {
         path.display()
     );
     path
-}
-
-fn events(keystrokes: &[Keystroke]) -> Vec<KeyEvent> {
-    let mut events: Vec<KeyEvent> = keystrokes
-        .iter()
-        .flat_map(|k| {
-            [
-                KeyEvent::press(k.press_us, k.key),
-                KeyEvent::release(k.release_us, k.key),
-            ]
-        })
-        .collect();
-    sort_events(&mut events);
-    events
 }
 
 #[test]

@@ -190,41 +190,13 @@ pub fn simulate(participants: &[Participant], config: &SpliceConfig) -> SpliceRe
         let offset = 1 + (rng.next_u64() % (n.max(2) as u64 - 1)) as usize;
         (u + offset) % n
     };
-    let threads = config.threads.clamp(1, n.max(1));
-    let chunk = n.div_ceil(threads).max(1);
-    let outcomes: Vec<Option<SpliceOutcome>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .collect::<Vec<_>>()
-            .chunks(chunk)
-            .map(|users| {
-                let users = users.to_vec();
-                scope.spawn(move || {
-                    users
-                        .into_iter()
-                        .map(|u| {
-                            (n > 1)
-                                .then(|| {
-                                    simulate_one(
-                                        &participants[u],
-                                        &participants[impostor_of(u)],
-                                        config,
-                                    )
-                                })
-                                .flatten()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A worker only panics on a bug; surface it as such.
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let users: Vec<usize> = (0..n).collect();
+    let outcomes: Vec<Option<SpliceOutcome>> =
+        super::map_in_threads(&users, config.threads, |_, &u| {
+            (n > 1)
+                .then(|| simulate_one(&participants[u], &participants[impostor_of(u)], config))
+                .flatten()
+        });
     report(outcomes)
 }
 

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::dataset::{Participant, sentences_of};
 use tikker_core::event::{KeyEvent, sort_events};
 use tikker_core::key::KeyCode;
-use tikker_core::keystroke::Keystroke;
+use tikker_core::keystroke::{Keystroke, events_of};
 use tikker_core::sampling::SplitMix64;
 use tikker_core::threat::KeystrokeStream;
 use tikker_core::threat::injection::{InjectionConfig, InjectionDetector, InjectionFinding};
@@ -319,21 +319,6 @@ fn participant(sessions: Vec<tikker_formats::ParsedSession>, skipped: usize) -> 
     }
 }
 
-/// The events of keystrokes, in time order.
-fn events_of(keystrokes: &[Keystroke]) -> Vec<KeyEvent> {
-    let mut events: Vec<KeyEvent> = keystrokes
-        .iter()
-        .flat_map(|k| {
-            [
-                KeyEvent::press(k.press_us, k.key),
-                KeyEvent::release(k.release_us, k.key),
-            ]
-        })
-        .collect();
-    sort_events(&mut events);
-    events
-}
-
 /// The peer rules, on the same keystroke stream (modifiers and auto-repeat left out).
 #[derive(Debug, Clone, Default)]
 struct Peers {
@@ -590,32 +575,10 @@ fn id_key(id: &str) -> (u64, String) {
 pub fn evaluate(participants: &[Participant], config: &InjectionEvalConfig) -> InjectionEvalReport {
     let mut order: Vec<usize> = (0..participants.len()).collect();
     order.sort_by_key(|&i| id_key(&participants[i].id));
-    let threads = config.threads.clamp(1, order.len().max(1));
-    let chunk = order.len().div_ceil(threads).max(1);
-    let outcomes: Vec<ParticipantOutcome> = std::thread::scope(|scope| {
-        let handles: Vec<_> = order
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, &p)| {
-                            evaluate_participant(c * chunk + i, &participants[p], config)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            // A worker only panics on a bug; surface it as such.
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let outcomes: Vec<ParticipantOutcome> =
+        super::map_in_threads(&order, config.threads, |rank, &p| {
+            evaluate_participant(rank, &participants[p], config)
+        });
     let half = outcomes.len() / 2;
     let flagged = outcomes
         .iter()
