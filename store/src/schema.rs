@@ -126,7 +126,29 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'impostor';
     "#,
+    // 5: typing activity per user and quarter hour (`tikker_core::activity`): counts without
+    // key order or key identities, kept when raw events are pruned or forgotten, so statistics
+    // over long spans read a few rows per day instead of every event. Rows for the events
+    // already stored are computed once by `Store::open` (the `activity_backfill` setting).
+    r#"
+    CREATE TABLE activity (
+        user        TEXT NOT NULL,
+        start_us    INTEGER NOT NULL,       -- the bucket's start: a multiple of 15 minutes (µs)
+        events      INTEGER NOT NULL,
+        keystrokes  INTEGER NOT NULL,
+        active_us   INTEGER NOT NULL,       -- active typing time (µs)
+        characters  INTEGER NOT NULL,       -- characters typed during active time
+        PRIMARY KEY (user, start_us)
+    ) WITHOUT ROWID;
+    CREATE INDEX activity_by_time ON activity (start_us);
+    INSERT INTO settings (key, value) VALUES ('activity_backfill', 'pending')
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    "#,
 ];
+
+/// The first schema version with the `activity` rollups; stores opened at an older version (in
+/// migration tests) write no rollups.
+pub const ACTIVITY_SINCE: u32 = 5;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -31,13 +31,14 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
         anyhow::bail!("--speed applies to replays only (--source replay:PATH)");
     }
     crate::daemon::run(
-        &context.paths.database,
+        &context.database()?,
         capture,
         DaemonOptions {
             source,
             speed: args.speed.unwrap_or(1.0),
             monitor: context.config.monitor.clone(),
             api: crate::api::ApiOptions::from_config(&context.config.api, args.listen)?,
+            raw_retention_days: context.config.store.raw_retention_days,
         },
     )
 }
