@@ -222,9 +222,15 @@ impl SessionBus {
     /// Starts a session bus as `command` (a `dbus-daemon` command the caller may give an
     /// environment or process group) describes.
     pub fn spawn(mut command: Command) -> SessionBus {
+        command.arg("--session");
+        SessionBus::spawn_configured(command)
+    }
+
+    /// Starts `command` (a `dbus-daemon` with its configuration chosen) and reads its address.
+    fn spawn_configured(mut command: Command) -> SessionBus {
         require("dbus-daemon");
         let mut child = command
-            .args(["--session", "--nofork", "--print-address=1"])
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -244,7 +250,7 @@ impl SessionBus {
     pub fn start() -> SessionBus {
         let mut command = Command::new("dbus-daemon");
         command.arg(format!("--config-file={}", private_bus_config().display()));
-        SessionBus::spawn(command)
+        SessionBus::spawn_configured(command)
     }
 
     /// Whether some connection owns the bus name `name`.
