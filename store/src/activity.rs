@@ -56,19 +56,18 @@ impl PendingActivity {
         if events.is_empty() {
             return Ok(());
         }
-        if !self.cursors.contains_key(&session) {
-            let cursor = match committed.get(&session) {
-                Some(cursor) => cursor.clone(),
-                None => SessionCursor {
-                    user: session_user(tx, session)?,
-                    meter: ActivityMeter::default(),
-                },
-            };
-            self.cursors.insert(session, cursor);
-        }
-        let Some(cursor) = self.cursors.get_mut(&session) else {
-            // Invariant: inserted just above.
-            return Ok(());
+        let cursor = match self.cursors.entry(session) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let cursor = match committed.get(&session) {
+                    Some(cursor) => cursor.clone(),
+                    None => SessionCursor {
+                        user: session_user(tx, session)?,
+                        meter: ActivityMeter::default(),
+                    },
+                };
+                entry.insert(cursor)
+            }
         };
         let mut current: Option<(i64, ActivityTally)> = None;
         for event in events {

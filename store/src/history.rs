@@ -41,7 +41,7 @@ pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Su
         && end <= first
     {
         // Within one or two quarter hours: count the raw events.
-        return Ok(raw_buckets(store, filter).map(|b| Summary::from_buckets(b, tz))?);
+        return raw_buckets(store, filter).map(|b| Summary::from_buckets(b, tz));
     }
     let mut buckets = store.activity(first, end, filter.user.as_deref())?;
     if let (Some(from), Some(first)) = (filter.from_us, first)

@@ -78,6 +78,26 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     )),
                     Action::PauseUntilResumed => Some(("pause", client.pause(None).await)),
                     Action::Resume => Some(("resume", client.resume().await)),
+                    Action::ForgetLastFiveMinutes => {
+                        match client.forget_last(5).await {
+                            Ok(reply) => {
+                                tracing::info!(events = reply.events, "forgot the last 5 minutes");
+                                notice.set(
+                                    format!(
+                                        "Forgot the last 5 minutes: {} keystrokes",
+                                        reply.keystrokes
+                                    ),
+                                    FAILURE_NOTICE_FOR,
+                                );
+                            }
+                            Err(e) => {
+                                let why = format!("Could not forget the last 5 minutes: {e}");
+                                tracing::warn!("{why}");
+                                notice.set(why, FAILURE_NOTICE_FOR);
+                            }
+                        }
+                        None
+                    }
                     Action::OpenDataFolder => {
                         if let Err(why) = open_folder(indicator.data_folder()) {
                             tracing::warn!("{why}");

@@ -3,7 +3,7 @@
 //!
 //! The menu, top to bottom: the status line, the score and verdict, the enrolment progress
 //! (only while enrolling), a notice (only when there is one), "Pause for 15 minutes",
-//! "Pause until resumed", "Resume", "Open data folder", "Quit tray". Only what changed is sent
+//! "Pause until resumed", "Resume", "Forget the last 5 minutes", "Open data folder", "Quit tray". Only what changed is sent
 //! to the host, so an open menu is not rebuilt under the pointer every poll.
 
 use anyhow::Context;
@@ -22,6 +22,8 @@ pub enum Action {
     PauseUntilResumed,
     /// Resume capture.
     Resume,
+    /// Delete the last 5 minutes of typing from the record.
+    ForgetLastFiveMinutes,
     /// Open the data folder in the file manager.
     OpenDataFolder,
     /// Quit the tray (the daemon keeps running).
@@ -29,10 +31,11 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 6] = [
         Action::PauseQuarterHour,
         Action::PauseUntilResumed,
         Action::Resume,
+        Action::ForgetLastFiveMinutes,
         Action::OpenDataFolder,
         Action::Quit,
     ];
@@ -43,6 +46,7 @@ impl Action {
             Action::PauseQuarterHour => "pause-15m",
             Action::PauseUntilResumed => "pause",
             Action::Resume => "resume",
+            Action::ForgetLastFiveMinutes => "forget-5m",
             Action::OpenDataFolder => "open-data-folder",
             Action::Quit => "quit",
         }
@@ -53,6 +57,7 @@ impl Action {
             Action::PauseQuarterHour => "Pause for 15 minutes",
             Action::PauseUntilResumed => "Pause until resumed",
             Action::Resume => "Resume",
+            Action::ForgetLastFiveMinutes => "Forget the last 5 minutes",
             Action::OpenDataFolder => "Open data folder",
             Action::Quit => "Quit tray",
         }
@@ -75,6 +80,7 @@ pub struct Indicator {
     pause_quarter_hour: MenuItem,
     pause_until_resumed: MenuItem,
     resume: MenuItem,
+    forget: MenuItem,
     shown: TrayView,
 }
 
@@ -103,6 +109,10 @@ impl Indicator {
         let pause_quarter_hour = action(Action::PauseQuarterHour, view.can_pause);
         let pause_until_resumed = action(Action::PauseUntilResumed, view.can_pause);
         let resume = action(Action::Resume, view.can_resume);
+        let forget = action(
+            Action::ForgetLastFiveMinutes,
+            view.can_pause || view.can_resume,
+        );
         let open_data_folder = action(Action::OpenDataFolder, true);
         let quit = action(Action::Quit, true);
         let menu = Menu::new();
@@ -120,6 +130,7 @@ impl Indicator {
             &pause_quarter_hour,
             &pause_until_resumed,
             &resume,
+            &forget,
             &second_separator,
             &open_data_folder,
             &quit,
@@ -146,6 +157,7 @@ impl Indicator {
             pause_quarter_hour,
             pause_until_resumed,
             resume,
+            forget,
             shown: view,
         })
     }
@@ -183,6 +195,11 @@ impl Indicator {
             (&self.pause_quarter_hour, old.can_pause, view.can_pause),
             (&self.pause_until_resumed, old.can_pause, view.can_pause),
             (&self.resume, old.can_resume, view.can_resume),
+            (
+                &self.forget,
+                old.can_pause || old.can_resume,
+                view.can_pause || view.can_resume,
+            ),
         ] {
             if was != is {
                 item.set_enabled(is);

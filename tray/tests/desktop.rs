@@ -81,8 +81,22 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
     );
     desktop.wait_for_icon("tray-resumed", GREY, false);
 
-    // "Open data folder": the third (after the two pauses); the database's folder.
-    desktop.click_menu_entry(3, "tray-menu-open-folder");
+    // "Forget the last 5 minutes": the third while capturing (after the two pauses); the daemon
+    // deletes that span of typing.
+    desktop.click_menu_entry(3, "tray-menu-forget");
+    wait_for(
+        "the daemon to forget the last 5 minutes",
+        || desktop.logs(),
+        || {
+            desktop
+                .logs()
+                .contains("forgot a span of typing")
+                .then_some(())
+        },
+    );
+
+    // "Open data folder": the fourth; the database's folder.
+    desktop.click_menu_entry(4, "tray-menu-open-folder");
     let opened = wait_for(
         "xdg-open to be run",
         || desktop.logs(),
@@ -93,8 +107,8 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
         desktop.db().parent().unwrap().display().to_string()
     );
 
-    // "Quit tray": the fourth. The tray leaves the panel; the daemon goes on.
-    desktop.click_menu_entry(4, "tray-menu-quit");
+    // "Quit tray": the fifth. The tray leaves the panel; the daemon goes on.
+    desktop.click_menu_entry(5, "tray-menu-quit");
     let exit = tray.wait();
     assert!(exit.success(), "the tray exited with {exit}");
     wait_for(
