@@ -25,7 +25,8 @@ pub const BUCKET_US: i64 = 15 * 60 * 1_000_000;
 /// The start of the bucket holding `time_us` (µs since the Unix epoch; times before 1970 round
 /// down as well).
 pub fn bucket_start(time_us: i64) -> i64 {
-    time_us.div_euclid(BUCKET_US) * BUCKET_US
+    // Saturates at the very bottom of the range (times no calendar day holds anyway).
+    time_us.saturating_sub(time_us.rem_euclid(BUCKET_US))
 }
 
 /// The counts of a stretch of typing.
@@ -145,6 +146,12 @@ mod tests {
         assert_eq!(bucket_start(BUCKET_US - 1), 0);
         assert_eq!(bucket_start(BUCKET_US), BUCKET_US);
         assert_eq!(bucket_start(-1), -BUCKET_US);
+        assert_eq!(bucket_start(i64::MAX) % BUCKET_US, 0);
+        assert_eq!(
+            bucket_start(i64::MIN),
+            i64::MIN,
+            "saturates instead of overflowing"
+        );
     }
 
     #[test]

@@ -195,6 +195,9 @@ pub fn resolve(
     if setting == EncryptionSetting::Off {
         return Ok(StoreAccess::plaintext());
     }
+    // A database path that is a symlink or another account's file is refused before anything
+    // is read through it.
+    tikker_store::check_own_path(database)?;
     if let Some(access) = find(setting, key_file)? {
         return Ok(access);
     }

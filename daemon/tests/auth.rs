@@ -110,7 +110,10 @@ fn write_config(home: &TestHome, monitor: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("config.toml"),
-        format!("[capture]\nuser = \"owner\"\n\n[monitor]\n{monitor}"),
+        // The replays are of typing recorded long ago: no retention while the test runs.
+        format!(
+            "[capture]\nuser = \"owner\"\n\n[store]\nraw_retention_days = 36500\n\n[monitor]\n{monitor}"
+        ),
     )
     .unwrap();
 }

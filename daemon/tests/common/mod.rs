@@ -22,6 +22,15 @@ impl TestHome {
         let home = TestHome {
             dir: tempfile::tempdir().unwrap(),
         };
+        // Tests replay typing recorded long ago: the retention (28 days by default) would prune
+        // it while the daemon runs. A test about retention writes its own configuration.
+        let config = home.path().join("config").join("tikker");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("config.toml"),
+            "[store]\nraw_retention_days = 36500\n",
+        )
+        .unwrap();
         let runtime = home.runtime_dir();
         std::fs::create_dir_all(&runtime).unwrap();
         std::fs::set_permissions(
