@@ -310,8 +310,7 @@ fn pruning_deletes_old_raw_events_and_keeps_their_statistics() {
     assert_eq!(left.days.len(), before.days.len() - 1);
 }
 
-/// The byte patterns of a typed secret as tikker could store them: its key codes as SQLite
-/// stores small integers (one byte each, in a row), and as text.
+/// A typed word's key codes.
 const SECRET_KEYS: [u16; 8] = [25, 30, 31, 31, 17, 24, 19, 32]; // "password" as evdev codes
 
 fn secret_typing(start: i64, repeats: usize) -> Vec<KeyEvent> {
@@ -326,10 +325,9 @@ fn secret_typing(start: i64, repeats: usize) -> Vec<KeyEvent> {
     events
 }
 
-/// Whether any file of the database shows the key sequence: the run of `key` columns of
-/// consecutive rows is not contiguous in SQLite's record format, so look for the record
-/// headers-independent form, the sequence of key bytes each followed by its action byte as the
-/// plaintext table stores them, and for the whole-file SQLite header.
+/// What any file of the database shows in plain text: the SQLite header, or the schema (a
+/// plaintext database holds its `CREATE TABLE` statements verbatim). The daemon's privacy tests
+/// also look for a typed secret's key codes.
 fn readable_in(db: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for file in files_of(db) {
