@@ -1,6 +1,6 @@
 //! Encryption at rest: `tikker.db` and its `-wal` are encrypted with SQLCipher (AES-256 in CBC
-//! mode per 4 KiB page, with an HMAC-SHA512 per page; SQLCipher 4's defaults) under a raw
-//! 256-bit key, so no key derivation runs on open.
+//! mode per 8 KiB page, with an HMAC-SHA512 per page; SQLCipher 4's defaults but for the page
+//! size) under a raw 256-bit key, so no key derivation runs on open.
 //!
 //! The store only *uses* a key ([`Encryption`]); where it is kept (the desktop's Secret Service
 //! or a key file) is the daemon's business. What the store decides:
@@ -24,6 +24,12 @@ use rusqlite::Connection;
 use zeroize::Zeroizing;
 
 use super::StoreError;
+
+/// The page size of encrypted databases (bytes). Each page carries SQLCipher's 16-byte IV and
+/// 64-byte HMAC, so 8 KiB pages halve that overhead per event against the default 4 KiB (and
+/// halve the HMACs computed per byte). It is not written in the (encrypted) header: every open
+/// sets it, and it may never change for existing databases.
+const CIPHER_PAGE_SIZE: i64 = 8192;
 
 /// The first 16 bytes of every plaintext SQLite database.
 const PLAINTEXT_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -203,6 +209,8 @@ pub(crate) fn unlock(
     if let Encryption::Key(key) = encryption {
         conn.pragma_update(None, "key", key.sql_literal().as_str())
             .map_err(StoreError::sqlite("giving the database its key"))?;
+        conn.pragma_update(None, "cipher_page_size", CIPHER_PAGE_SIZE)
+            .map_err(StoreError::sqlite("setting the encrypted page size"))?;
     }
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| {
         row.get::<_, i64>(0)
@@ -316,6 +324,8 @@ fn export_encrypted(path: &Path, copy: &Path, key: &DbKey) -> Result<(), StoreEr
         rusqlite::params![copy_text, key.sql_literal().as_str()],
     )
     .map_err(StoreError::sqlite("attaching the encrypted copy"))?;
+    conn.pragma_update(Some("encrypted"), "cipher_page_size", CIPHER_PAGE_SIZE)
+        .map_err(StoreError::sqlite("setting the encrypted copy's page size"))?;
     conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))
         .map_err(StoreError::sqlite(
             "copying the database into its encrypted form",
