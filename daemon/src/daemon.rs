@@ -34,6 +34,7 @@ use crate::pipeline::WriterCommand;
 use crate::recorder::{Writer, WriterSettings};
 use crate::runtime_dir::{DaemonLock, RuntimeDir};
 use crate::state::{DaemonState, Phase};
+use crate::store_health::StoreHealth;
 use crate::systemd;
 use tikker_capture::clock::now_us;
 use tikker_capture::counters::Counters;
@@ -75,11 +76,13 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     let gate = Arc::new(Gate::new(pause));
     let (queue, queue_rx) = sync_channel(capture.queue_events);
     let auth_status = Arc::new(Mutex::new(AuthStatus::off()));
+    let health = Arc::new(StoreHealth::default());
     let authenticator = Authenticator::open(
         database,
         &capture.effective_user(),
         &options.monitor,
         auth_status.clone(),
+        health.clone(),
     )?;
     let (authenticator, committed) = authenticator.start()?;
     let writer = Writer::new(
@@ -93,7 +96,8 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         counters.clone(),
         latency.clone(),
     )
-    .with_committed_sink(committed);
+    .with_committed_sink(committed)
+    .with_health(health.clone());
     let (writer_done_tx, writer_done) = tokio::sync::oneshot::channel();
     let writer_thread = std::thread::Builder::new()
         .name("writer".into())
@@ -111,6 +115,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         latency,
         queue.clone(),
         auth_status,
+        health,
     ));
     let supervisor = Supervisor {
         state: state.clone(),

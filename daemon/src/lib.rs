@@ -24,4 +24,5 @@ pub mod pipeline;
 pub mod recorder;
 pub mod runtime_dir;
 pub mod state;
+pub mod store_health;
 pub mod systemd;
