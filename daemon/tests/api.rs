@@ -620,7 +620,7 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
     std::fs::write(
         &config,
         format!(
-            "[capture]\ninput_dir = \"{}\"\n\n[api]\nheader_timeout_s = 3\nbody_timeout_s = 5\n",
+            "[capture]\ninput_dir = \"{}\"\n\n[api]\nheader_timeout_s = 10\nbody_timeout_s = 5\n",
             no_keyboards.display()
         ),
     )
@@ -644,10 +644,7 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
     let idle: Vec<TcpStream> = (0..1100)
         .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
         .collect();
-    std::thread::sleep(Duration::from_millis(500));
-    let (took, answered) = time_status(&home);
-    assert!(answered, "tikker status failed:\n{}", daemon.log());
-    assert!(took < Duration::from_secs(2), "tikker status took {took:?}");
+    // Beyond the cap (within the header timeout of the idle ones): 503 at once.
     let (status, head, _) = exchange_with_headers(
         TcpStream::connect(("127.0.0.1", port)).unwrap(),
         "GET",
@@ -657,12 +654,15 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
     );
     assert_eq!(status, 503, "beyond the cap: {head}");
     assert!(head.contains("Retry-After: 1"), "{head}");
+    let (took, answered) = time_status(&home);
+    assert!(answered, "tikker status failed:\n{}", daemon.log());
+    assert!(took < Duration::from_secs(2), "tikker status took {took:?}");
     let rss_connections = rss_mib(pid);
     eprintln!(
         "1,100 idle connections: tikker status answered in {:.0} ms; RSS {rss_idle:.1} → {rss_connections:.1} MiB",
         took.as_secs_f64() * 1000.0
     );
-    // The idle ones are closed by the header timeout (3 s): /health answers again.
+    // The idle ones are closed by the header timeout (10 s): /health answers again.
     let start = Instant::now();
     loop {
         let (status, _) = tcp(port, "GET", "/health", &[], None);
@@ -670,7 +670,7 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(15),
+            start.elapsed() < Duration::from_secs(30),
             "/health: {status}"
         );
         std::thread::sleep(Duration::from_millis(200));
