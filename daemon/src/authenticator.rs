@@ -22,16 +22,31 @@
 //!
 //! It writes only derived records (profiles, scores, alerts) through its own connection; the
 //! recorder stays the single writer of key events. Key identities are never logged.
+//!
+//! ## When the database refuses a write
+//! A score, alert or alert outcome that cannot be written (a full disk, a lock held too long) is
+//! kept, in order, and written again every second until it succeeds (up to
+//! `MAX_PENDING_RECORDS`, 100,000; beyond, the oldest is dropped with an error); a profile that
+//! cannot be saved stays the one to save and is tried again the same way. While anything waits,
+//! the status says so ([`crate::store_health`]); nothing is logged as saved before its commit
+//! succeeded.
+//!
+//! ## When stored typing cannot be read
+//! Capture never depends on reading history: resuming an enrolment reads past damaged pages
+//! (`feed_monitor_past_damage`), enrols from what it could read, logs how to recover the file
+//! and reports it in the status; any other failure to read history costs the resumed enrolment
+//! (the monitor enrols from live typing), never the daemon.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
 use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
-use tikker_store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
+use tikker_store::{Damage, EventFilter, SessionId, Store, StoreError, StoredAlert, StoredScore};
 
 use tikker_core::threat::AlertKind;
 use tikker_core::threat::injection::{InjectionConfig, InjectionDetector, InjectionFinding};
@@ -40,6 +55,7 @@ use tikker_wire::status::{AuthPhase, AuthStatus, LastAlert};
 use crate::alert::{AlertNotice, AlertSettings};
 use crate::config::MonitorSettings;
 use crate::pipeline::CommittedChunk;
+use crate::store_health::{StoreHealth, StoreWriter};
 use tikker_capture::clock::{now_us, rfc3339};
 
 /// Committed batches waiting for the monitor; beyond, batches are skipped (and counted) rather
@@ -51,6 +67,72 @@ const RELOAD_CHECK: Duration = Duration::from_secs(30);
 
 /// How many recent alerts are read at start to find the last of each kind.
 const RECENT_ALERTS: usize = 64;
+
+/// Records that wait for the database at most (beyond, the oldest is dropped and logged).
+const MAX_PENDING_RECORDS: usize = 100_000;
+
+/// How often waiting records (and a profile not yet saved) are tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// Attempts to write what waits when the daemon stops.
+const FINAL_ATTEMPTS: u32 = 3;
+
+/// The row id of a record once it is written.
+type RowSlot = Arc<OnceLock<i64>>;
+
+/// A derived record that the database refused: kept, in order, and written again.
+#[derive(Debug)]
+enum PendingRecord {
+    /// A scored window; `row` gets its id.
+    Score { score: StoredScore, row: RowSlot },
+    /// An alert; its `score_id` is the id `score_row` gets; `row` gets its own id.
+    Alert {
+        alert: StoredAlert,
+        score_row: Option<RowSlot>,
+        row: RowSlot,
+    },
+    /// What became of an alert (written once the alert has its id).
+    Outcome {
+        alert_row: RowSlot,
+        notified: bool,
+        action: Option<String>,
+    },
+}
+
+impl PendingRecord {
+    /// Writes the record.
+    fn write(&self, store: &Store) -> Result<(), StoreError> {
+        match self {
+            PendingRecord::Score { score, row } => {
+                let id = store.save_score(score)?;
+                let _ = row.set(id);
+            }
+            PendingRecord::Alert {
+                alert,
+                score_row,
+                row,
+            } => {
+                let alert = StoredAlert {
+                    score_id: score_row.as_ref().and_then(|r| r.get().copied()),
+                    ..alert.clone()
+                };
+                let id = store.save_alert(&alert)?;
+                let _ = row.set(id);
+            }
+            PendingRecord::Outcome {
+                alert_row,
+                notified,
+                action,
+            } => {
+                // An alert dropped while waiting has no row to record its outcome on.
+                if let Some(id) = alert_row.get() {
+                    store.update_alert_outcome(*id, *notified, action.as_deref())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The recorder's end of the queue into the monitor; never blocks.
 #[derive(Debug, Clone)]
@@ -106,6 +188,14 @@ pub struct Authenticator {
     alert_threads: Vec<JoinHandle<()>>,
     /// Machine typing on the committed stream (independent of the owner's profile).
     injection: InjectionDetector,
+    /// Records the database refused, oldest first.
+    pending: VecDeque<PendingRecord>,
+    /// Saving the profile failed: it is tried again every [`RETRY_EVERY`].
+    profile_failing: bool,
+    /// The alert threads' outcomes, written by this thread.
+    outcomes: (Sender<PendingRecord>, Receiver<PendingRecord>),
+    /// Where failing writes are reported.
+    health: Arc<StoreHealth>,
 }
 
 /// A handle on the running monitor thread.
@@ -126,12 +216,15 @@ impl RunningAuthenticator {
 impl Authenticator {
     /// Opens the monitor over `database` for `owner`: loads the stored owner model, or resumes
     /// the enrolment from the owner's stored typing, and counts today's events. Runs before the
-    /// recorder starts, so nothing stored is fed twice.
+    /// recorder starts, so nothing stored is fed twice. Only a database that cannot be opened
+    /// fails it: history that cannot be read is logged and reported in `health` (see the module
+    /// documentation).
     pub fn open(
         database: &crate::db_key::Database,
         owner: &str,
         settings: &MonitorSettings,
         status: Arc<Mutex<AuthStatus>>,
+        health: Arc<StoreHealth>,
     ) -> anyhow::Result<Authenticator> {
         let store = database
             .open()
@@ -152,11 +245,19 @@ impl Authenticator {
             today: local_today(),
             alert_threads: Vec::new(),
             injection: InjectionDetector::new(InjectionConfig::default()),
+            pending: VecDeque::new(),
+            profile_failing: false,
+            outcomes: std::sync::mpsc::channel(),
+            health,
         };
-        let events_today = authenticator.count_events_today()?;
-        authenticator.update_status(|s| s.events_today = events_today);
+        match authenticator.count_events_today() {
+            Ok(events_today) => authenticator.update_status(|s| s.events_today = events_today),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "today's stored events could not be counted; counting from now")
+            }
+        }
         if settings.enabled {
-            authenticator.load_owner()?;
+            authenticator.load_owner();
         }
         Ok(authenticator)
     }
@@ -175,9 +276,19 @@ impl Authenticator {
         Ok((RunningAuthenticator { thread }, sender))
     }
 
-    fn load_owner(&mut self) -> anyhow::Result<()> {
+    /// Loads the stored owner model or resumes the enrolment from stored typing. Nothing it
+    /// reads is needed to record: each failure is logged and costs only what it would have
+    /// given (see the module documentation).
+    fn load_owner(&mut self) {
         let config = self.settings.monitor_config();
-        let stored = self.store.latest_profile(&self.owner)?;
+        let stored = match self.store.latest_profile(&self.owner) {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(error = %e.detail(), "the stored owner profile cannot be read: enrolling anew");
+                self.note_unreadable(&e);
+                None
+            }
+        };
         self.seen_version = stored.as_ref().map(|s| s.version);
         let mut monitor = match stored {
             Some(stored) => match OwnerModel::from_json(&stored.data) {
@@ -202,40 +313,85 @@ impl Authenticator {
                 user: Some(self.owner.clone()),
                 ..EventFilter::default()
             };
-            let fed = tikker_store::history::feed_monitor(&self.store, &filter, &mut monitor, true)
-                .context("resuming the enrolment from stored typing")?;
-            if fed.keystrokes > 0 {
-                tracing::info!(
-                    keystrokes = fed.keystrokes,
-                    "enrolment resumed from stored typing"
-                );
+            match tikker_store::history::feed_monitor_past_damage(
+                &self.store,
+                &filter,
+                &mut monitor,
+                true,
+            ) {
+                Ok((fed, damage)) => {
+                    if let Some(damage) = damage {
+                        self.health.history_damaged(self.store.path(), &damage);
+                    }
+                    if fed.keystrokes > 0 {
+                        tracing::info!(
+                            keystrokes = fed.keystrokes,
+                            "enrolment resumed from stored typing"
+                        );
+                    }
+                }
+                Err(e) => {
+                    let detail = match &e {
+                        tikker_store::history::FeedError::Store(e) => e.detail(),
+                        other => other.to_string(),
+                    };
+                    tracing::error!(error = %detail, "the enrolment could not be resumed from stored typing: enrolling from live typing; recording goes on");
+                    if let tikker_store::history::FeedError::Store(e) = &e {
+                        self.note_unreadable(e);
+                    }
+                    monitor = Monitor::new(config);
+                }
             }
         }
-        let recent_alerts = self.store.alerts_between(None, None, RECENT_ALERTS)?;
-        // The impostor cooldown follows the monitor's own alerts only.
-        if let Some(alert) = recent_alerts.iter().find(|a| a.kind == AlertKind::Impostor) {
-            monitor.note_alert(alert.created_us);
+        match self.store.alerts_between(None, None, RECENT_ALERTS) {
+            Ok(recent_alerts) => {
+                // The impostor cooldown follows the monitor's own alerts only.
+                if let Some(alert) = recent_alerts.iter().find(|a| a.kind == AlertKind::Impostor) {
+                    monitor.note_alert(alert.created_us);
+                }
+                if let Some(alert) = recent_alerts.first() {
+                    self.update_status(|s| {
+                        s.last_alert = Some(LastAlert {
+                            at: rfc3339(alert.created_us),
+                            score: alert.score,
+                            reason: alert.reason.clone(),
+                            notified: alert.notified,
+                            kind: alert.kind,
+                        })
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.detail(), "the stored alerts cannot be read: no cooldown from before the start");
+                self.note_unreadable(&e);
+            }
         }
-        if let Some(alert) = recent_alerts.first() {
-            self.update_status(|s| {
-                s.last_alert = Some(LastAlert {
-                    at: rfc3339(alert.created_us),
-                    score: alert.score,
-                    reason: alert.reason.clone(),
-                    notified: alert.notified,
-                    kind: alert.kind,
-                })
-            });
-        }
-        if let Some(score) = self.store.latest_score()? {
-            self.update_status(|s| set_score(s, &score));
+        match self.store.latest_score() {
+            Ok(Some(score)) => self.update_status(|s| set_score(s, &score)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e.detail(), "the latest stored score cannot be read");
+                self.note_unreadable(&e);
+            }
         }
         self.monitor = Some(monitor);
         if self.saved.is_none() && self.has_owner() {
-            self.save_model("enrolled from stored typing")?;
+            self.save_model_or_retry("enrolled from stored typing");
         }
         self.refresh_phase();
-        Ok(())
+    }
+
+    /// Reports a read that failed on a damaged file, with how to recover it.
+    fn note_unreadable(&self, error: &StoreError) {
+        if error.fault() == tikker_store::Fault::Damaged {
+            self.health.history_damaged(
+                self.store.path(),
+                &Damage {
+                    parts: 1,
+                    first_error: error.detail(),
+                },
+            );
+        }
     }
 
     fn has_owner(&self) -> bool {
@@ -245,7 +401,12 @@ impl Authenticator {
     fn run(mut self, inbox: Receiver<Vec<CommittedChunk>>) {
         let save_interval = Duration::from_secs(self.settings.save_interval_s);
         loop {
-            match inbox.recv_timeout(RELOAD_CHECK.min(save_interval)) {
+            let wait = if self.has_unwritten() {
+                RETRY_EVERY
+            } else {
+                RELOAD_CHECK.min(save_interval)
+            };
+            match inbox.recv_timeout(wait) {
                 Ok(chunks) => {
                     for chunk in chunks {
                         self.take(chunk);
@@ -259,8 +420,82 @@ impl Authenticator {
         self.finish();
     }
 
+    /// Whether anything waits to be written, or may soon (an alert's outcome).
+    fn has_unwritten(&self) -> bool {
+        !self.pending.is_empty() || self.profile_failing || !self.alert_threads.is_empty()
+    }
+
+    /// Writes `record`, or keeps it (after any that wait already) for later.
+    fn write_record(&mut self, record: PendingRecord) {
+        if self.pending.len() >= MAX_PENDING_RECORDS
+            && let Some(dropped) = self.pending.pop_front()
+        {
+            tracing::error!(
+                waiting = self.pending.len(),
+                record = ?dropped,
+                "too many records wait for the database: the oldest is dropped"
+            );
+        }
+        self.pending.push_back(record);
+        self.write_pending();
+    }
+
+    /// Writes what waits, oldest first, until the database refuses one.
+    fn write_pending(&mut self) {
+        while let Some(record) = self.pending.front() {
+            if let Err(e) = record.write(&self.store) {
+                self.health
+                    .failed(StoreWriter::Records, &e, self.pending.len() as u64);
+                return;
+            }
+            self.pending.pop_front();
+        }
+        if !self.profile_failing {
+            self.health.succeeded(StoreWriter::Records);
+        }
+    }
+
+    /// Takes the outcomes the alert threads finished with, and writes them.
+    fn take_outcomes(&mut self) {
+        self.alert_threads.retain(|t| !t.is_finished());
+        while let Ok(outcome) = self.outcomes.1.try_recv() {
+            self.pending.push_back(outcome);
+        }
+        self.write_pending();
+    }
+
+    /// Saves the profile; a failure is reported and the save tried again every
+    /// [`RETRY_EVERY`].
+    fn save_model_or_retry(&mut self, why: &str) {
+        match self.save_model(why) {
+            Ok(()) => {
+                if self.profile_failing {
+                    self.profile_failing = false;
+                    if self.pending.is_empty() {
+                        self.health.succeeded(StoreWriter::Records);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %format!("{e:#}"), "saving the owner profile failed; it is kept in memory and saved later");
+                self.profile_failing = true;
+                match e.downcast_ref::<StoreError>() {
+                    Some(store_error) => self.health.failed(
+                        StoreWriter::Records,
+                        store_error,
+                        self.pending.len() as u64 + 1,
+                    ),
+                    None => {
+                        tracing::error!(error = %format!("{e:#}"), "saving the owner profile failed")
+                    }
+                }
+            }
+        }
+    }
+
     /// Saves a profile that learned, picks up a rebuilt one, and rolls `events_today` over.
     fn maintain(&mut self, save_interval: Duration) {
+        self.take_outcomes();
         let today = local_today();
         if today != self.today {
             self.today = today;
@@ -275,11 +510,10 @@ impl Authenticator {
                 tracing::warn!(error = %format!("{e:#}"), "looking for a rebuilt profile");
             }
         }
-        if self.last_save.elapsed() >= save_interval
+        if (self.profile_failing || self.last_save.elapsed() >= save_interval)
             && self.learned_since_save()
-            && let Err(e) = self.save_model("learned from typing judged the owner's")
         {
-            tracing::warn!(error = %format!("{e:#}"), "saving the learning profile failed; it is kept in memory and saved later");
+            self.save_model_or_retry("learned from typing judged the owner's");
         }
     }
 
@@ -291,14 +525,27 @@ impl Authenticator {
         for keystroke in rest {
             self.push(keystroke);
         }
-        if self.learned_since_save()
-            && let Err(e) = self.save_model("learned from typing judged the owner's")
-        {
-            tracing::error!(error = %format!("{e:#}"), "saving the learning profile at stop failed");
-        }
         for thread in self.alert_threads.drain(..) {
             let _ = thread.join();
         }
+        // What waits gets a few more attempts, a second apart.
+        for attempt in 1..=FINAL_ATTEMPTS {
+            self.take_outcomes();
+            if self.learned_since_save() {
+                self.save_model_or_retry("learned from typing judged the owner's");
+            }
+            if self.pending.is_empty() && !self.profile_failing {
+                return;
+            }
+            if attempt < FINAL_ATTEMPTS {
+                std::thread::sleep(RETRY_EVERY);
+            }
+        }
+        tracing::error!(
+            records = self.pending.len(),
+            profile = self.profile_failing,
+            "the database still refuses writes at stop: these records are lost"
+        );
     }
 
     fn take(&mut self, chunk: CommittedChunk) {
@@ -344,9 +591,7 @@ impl Authenticator {
         };
         if !was_enrolled && self.has_owner() {
             tracing::info!("enrolment complete: monitoring");
-            if let Err(e) = self.save_model("enrolled from the owner's first typing") {
-                tracing::error!(error = %format!("{e:#}"), "saving the owner profile failed");
-            }
+            self.save_model_or_retry("enrolled from the owner's first typing");
         }
         self.refresh_phase();
         if let Some(score) = score {
@@ -366,13 +611,11 @@ impl Authenticator {
             reason: window.reason.clone(),
             profile_version: self.saved.map(|(version, _)| version),
         };
-        let score_id = match self.store.save_score(&stored) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                tracing::error!(error = %e, "storing a score failed");
-                None
-            }
-        };
+        let score_row = RowSlot::default();
+        self.write_record(PendingRecord::Score {
+            score: stored.clone(),
+            row: score_row.clone(),
+        });
         tracing::debug!(
             score = window.score,
             verdict = window.verdict.as_str(),
@@ -380,11 +623,11 @@ impl Authenticator {
         );
         self.update_status(|s| set_score(s, &stored));
         if window.alert {
-            self.alert(&window, score_id);
+            self.alert(&window, score_row);
         }
     }
 
-    fn alert(&mut self, window: &WindowScore, score_id: Option<i64>) {
+    fn alert(&mut self, window: &WindowScore, score_row: RowSlot) {
         tracing::warn!(
             score = window.score,
             verdict = window.verdict.as_str(),
@@ -395,13 +638,14 @@ impl Authenticator {
             StoredAlert {
                 id: 0,
                 created_us: window.to_us,
-                score_id,
+                score_id: None,
                 score: window.score,
                 reason: window.reason.clone(),
                 notified: false,
                 action: None,
                 kind: AlertKind::Impostor,
             },
+            Some(score_row),
             window.verdict.as_str(),
         );
     }
@@ -424,20 +668,20 @@ impl Authenticator {
                 action: None,
                 kind: AlertKind::Injection,
             },
+            None,
             "injection",
         );
     }
 
     /// Stores an alert, shows it in the status, and has a helper thread notify and run the
     /// alert action (recording both outcomes on the alert's row).
-    fn raise(&mut self, stored: StoredAlert, verdict: &'static str) {
-        let alert_id = match self.store.save_alert(&stored) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                tracing::error!(error = %e, "storing an alert failed");
-                None
-            }
-        };
+    fn raise(&mut self, stored: StoredAlert, score_row: Option<RowSlot>, verdict: &'static str) {
+        let alert_row = RowSlot::default();
+        self.write_record(PendingRecord::Alert {
+            alert: stored.clone(),
+            score_row,
+            row: alert_row.clone(),
+        });
         let notice = AlertNotice {
             kind: stored.kind,
             score: stored.score,
@@ -458,7 +702,7 @@ impl Authenticator {
             notify: self.settings.notify,
             command: self.settings.alert_command.clone(),
         };
-        let database = self.database.clone();
+        let outcomes = self.outcomes.0.clone();
         let status = self.status.clone();
         let spawned = std::thread::Builder::new()
             .name("alert".into())
@@ -471,23 +715,17 @@ impl Authenticator {
                 {
                     last.notified = true;
                 }
-                let Some(alert_id) = alert_id else { return };
-                let stored = database.open_store().and_then(|store| {
-                    store.update_alert_outcome(
-                        alert_id,
-                        outcome.notified,
-                        outcome.action.as_deref(),
-                    )
+                // The monitor's thread writes it (and keeps it while the database refuses).
+                let _ = outcomes.send(PendingRecord::Outcome {
+                    alert_row,
+                    notified: outcome.notified,
+                    action: outcome.action,
                 });
-                if let Err(e) = stored {
-                    tracing::error!(error = %e, "recording what became of an alert failed");
-                }
             });
         match spawned {
             Ok(thread) => self.alert_threads.push(thread),
             Err(e) => tracing::error!(error = %e, "the alert could not be delivered (no thread)"),
         }
-        self.alert_threads.retain(|t| !t.is_finished());
     }
 
     fn learned_since_save(&self) -> bool {
@@ -658,7 +896,7 @@ mod tests {
         assert_eq!(save(&store, &owner_model(&settings, 2_000, 1)), 1);
         let status = Arc::new(Mutex::new(AuthStatus::off()));
         let mut authenticator =
-            Authenticator::open(&db, "owner", &settings, status.clone()).unwrap();
+            Authenticator::open(&db, "owner", &settings, status.clone(), Arc::default()).unwrap();
         assert_eq!(status.lock().unwrap().phase, AuthPhase::Monitoring);
         assert_eq!(status.lock().unwrap().profile_version, Some(1));
         assert!(!authenticator.reload_if_rebuilt().unwrap(), "nothing newer");

@@ -34,6 +34,7 @@ use crate::pipeline::WriterCommand;
 use crate::recorder::{Writer, WriterSettings};
 use crate::runtime_dir::{DaemonLock, RuntimeDir};
 use crate::state::{DaemonState, Phase};
+use crate::store_health::StoreHealth;
 use crate::systemd;
 use tikker_capture::clock::now_us;
 use tikker_capture::counters::Counters;
@@ -87,11 +88,13 @@ pub fn run(
     let gate = Arc::new(Gate::new(pause));
     let (queue, queue_rx) = sync_channel(capture.queue_events);
     let auth_status = Arc::new(Mutex::new(AuthStatus::off()));
+    let health = Arc::new(StoreHealth::default());
     let authenticator = Authenticator::open(
         database,
         &capture.effective_user(),
         &options.monitor,
         auth_status.clone(),
+        health.clone(),
     )?;
     let (authenticator, committed) = authenticator.start()?;
     let writer = Writer::new(
@@ -105,7 +108,8 @@ pub fn run(
         counters.clone(),
         latency.clone(),
     )
-    .with_committed_sink(committed);
+    .with_committed_sink(committed)
+    .with_health(health.clone());
     let (writer_done_tx, writer_done) = tokio::sync::oneshot::channel();
     let writer_thread = std::thread::Builder::new()
         .name("writer".into())
@@ -123,6 +127,7 @@ pub fn run(
         latency,
         queue.clone(),
         auth_status,
+        health,
     ));
     let access = database.access();
     state.set_privacy(tikker_wire::status::PrivacyStatus {

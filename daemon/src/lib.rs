@@ -26,4 +26,5 @@ pub mod recorder;
 pub mod retention;
 pub mod runtime_dir;
 pub mod state;
+pub mod store_health;
 pub mod systemd;

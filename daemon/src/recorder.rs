@@ -43,6 +43,7 @@ use tikker_store::{NewSession, SessionId, Store, StoreError};
 use crate::authenticator::CommittedSender;
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::{Captured, CommittedChunk, WriterCommand};
+use crate::store_health::{StoreHealth, StoreWriter};
 use tikker_capture::clock::rfc3339;
 use tikker_capture::counters::Counters;
 use tikker_capture::pause::PAUSE_SETTING;
@@ -65,6 +66,10 @@ const CLOCK_STEP_TOLERANCE_US: i64 = 1_000_000;
 
 /// While commits fail, at most this many events are kept waiting; later ones are dropped.
 const MAX_PENDING_EVENTS: usize = 200_000;
+
+/// The longest wait between two attempts while commits fail: space that comes back is used
+/// within this.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 /// Commit attempts at shutdown before giving up.
 const FINAL_COMMIT_ATTEMPTS: u32 = 3;
@@ -130,6 +135,8 @@ pub struct Writer {
     retry: Option<(Instant, Duration)>,
     /// Where committed events go next (the authentication monitor), if anywhere.
     committed: Option<CommittedSender>,
+    /// Where failing and recovering commits are reported.
+    health: Arc<StoreHealth>,
 }
 
 impl Writer {
@@ -151,7 +158,14 @@ impl Writer {
             batch: Batch::default(),
             retry: None,
             committed: None,
+            health: Arc::default(),
         }
+    }
+
+    /// Reports failing commits (and their recovery) to `health`, for the status.
+    pub fn with_health(mut self, health: Arc<StoreHealth>) -> Writer {
+        self.health = health;
+        self
     }
 
     /// Hands every committed batch on to `committed` (the authentication monitor): only what is
@@ -382,21 +396,22 @@ impl Writer {
                     );
                 }
                 self.current_chunk = None;
-                if self.retry.take().is_some() {
-                    tracing::info!("the database accepts events again");
-                }
+                self.retry = None;
+                self.health.succeeded(StoreWriter::KeyEvents);
             }
             Err(e) => {
                 let wait = match self.retry {
                     None => Duration::from_secs(1),
-                    Some((_, wait)) => (wait * 2).min(Duration::from_secs(30)),
+                    Some((_, wait)) => (wait * 2).min(MAX_RETRY_WAIT),
                 };
-                tracing::error!(
+                tracing::debug!(
                     error = %e,
                     pending_events = self.batch.len(),
                     retry_in_s = wait.as_secs(),
                     "committing key events failed; they are kept and retried"
                 );
+                self.health
+                    .failed(StoreWriter::KeyEvents, &e, self.batch.len() as u64);
                 self.retry = Some((Instant::now() + wait, wait));
             }
         }

@@ -12,6 +12,7 @@ use anyhow::Context;
 
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::WriterCommand;
+use crate::store_health::StoreHealth;
 use crate::systemd;
 use tikker_capture::Gate;
 use tikker_capture::clock::now_us;
@@ -51,6 +52,7 @@ pub struct DaemonState {
     latency: Arc<Mutex<LatencyHistogram>>,
     writer: SyncSender<WriterCommand>,
     auth: Arc<Mutex<AuthStatus>>,
+    health: Arc<StoreHealth>,
     phase: Mutex<Phase>,
     /// The task that ends a timed pause.
     pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
@@ -67,6 +69,7 @@ impl DaemonState {
         latency: Arc<Mutex<LatencyHistogram>>,
         writer: SyncSender<WriterCommand>,
         auth: Arc<Mutex<AuthStatus>>,
+        health: Arc<StoreHealth>,
     ) -> DaemonState {
         DaemonState {
             database,
@@ -76,6 +79,7 @@ impl DaemonState {
             latency,
             writer,
             auth,
+            health,
             phase: Mutex::new(Phase::Starting),
             pause_timer: Mutex::new(None),
             privacy: Mutex::new(PrivacyStatus::default()),
@@ -162,6 +166,8 @@ impl DaemonState {
             events_today: Some(auth.events_today),
             auth: Some(auth),
             privacy: self.privacy.lock().ok().map(|p| p.clone()),
+            storage: self.health.problem(),
+            history_damage: self.health.damage(),
         }
     }
 
@@ -177,8 +183,12 @@ impl DaemonState {
             }
             Phase::Capturing { source, detail } => format!("capturing from {source} {detail}"),
         };
+        let writing = match self.health.failing_cause() {
+            Some(cause) => format!("; not recording: {cause}"),
+            None => String::new(),
+        };
         format!(
-            "{what}; {} events recorded, {} dropped",
+            "{what}{writing}; {} events recorded, {} dropped",
             counts.recorded, counts.dropped
         )
     }

@@ -15,15 +15,28 @@ use std::time::{Duration, Instant};
 use common::{TestHome, shared_data, typing};
 use rustix::process::{Pid, Signal, kill_process};
 use serde_json::{Value, json};
+use tikker_store::Store;
 
 /// One HTTP/1.1 exchange on `stream` (`Connection: close`): the status and the JSON answer.
 fn exchange(
-    mut stream: impl Read + Write,
+    stream: impl Read + Write,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> (u16, Value) {
+    let (status, _, json) = exchange_with_headers(stream, method, path, headers, body);
+    (status, json)
+}
+
+/// [`exchange`], with the answer's header lines too.
+fn exchange_with_headers(
+    mut stream: impl Read + Write,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String, Value) {
     let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         request.push_str("Host: 127.0.0.1\r\n");
@@ -52,11 +65,16 @@ fn exchange(
         .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
         .parse()
         .unwrap();
-    let json = text
+    let (head, json) = text
         .split_once("\r\n\r\n")
-        .map(|(_, b)| serde_json::from_str(b).unwrap_or(Value::String(b.to_owned())))
-        .unwrap_or(Value::Null);
-    (status, json)
+        .map(|(h, b)| {
+            (
+                h.to_owned(),
+                serde_json::from_str(b).unwrap_or(Value::String(b.to_owned())),
+            )
+        })
+        .unwrap_or((text.to_string(), Value::Null));
+    (status, head, json)
 }
 
 fn tcp(
@@ -430,4 +448,289 @@ fn tikker_token_makes_the_token_once() {
     assert_eq!(first.len(), 64);
     assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(token(&home), first);
+}
+
+/// A body of `n` press/release pairs of user `user` (an API caller's typing).
+fn typing_body(user: &str, n: usize) -> String {
+    let events: Vec<Value> = (0..n)
+        .flat_map(|i| {
+            let t = i as f64 * 180.0;
+            let key = 65 + (i % 20) as u32;
+            [
+                json!({"timestamp": t, "key_code": key, "event_type": "press"}),
+                json!({"timestamp": t + 90.0, "key_code": key, "event_type": "release"}),
+            ]
+        })
+        .collect();
+    json!({"events": events, "user_id": user}).to_string()
+}
+
+/// The API baselines stored in `db`.
+fn stored_baselines(db: &Path) -> (u64, u64) {
+    common::open_store(db).api_baseline_usage().unwrap()
+}
+
+/// Issue 13, item 1: a caller without the token stores nothing over TCP: `/profile/build` is
+/// refused (401) and `/anomalies/detect` for a new `user_id` answers without storing a baseline;
+/// with the token the baseline is stored and used.
+#[test]
+fn nothing_is_stored_for_a_caller_without_the_token() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    for i in 0..20 {
+        let body = typing_body(&format!("mallory{i}"), 100);
+        let (status, answer) = tcp(port, "POST", "/profile/build", &[], Some(&body));
+        assert_eq!(status, 401, "{answer}");
+        let (status, answer) = tcp(port, "POST", "/anomalies/detect", &[], Some(&body));
+        assert_eq!((status, &answer), (200, &json!([])));
+    }
+    assert_eq!(
+        stored_baselines(&home.db()),
+        (0, 0),
+        "nothing stored without the token"
+    );
+    let bearer = format!("Bearer {}", token(&home));
+    let body = typing_body("alice", 100);
+    let (status, answer) = tcp(
+        port,
+        "POST",
+        "/profile/build",
+        &[("Authorization", &bearer)],
+        Some(&body),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(stored_baselines(&home.db()).0, 1);
+    let (status, check) = tcp(port, "POST", "/authenticity/check", &[], Some(&body));
+    assert_eq!(status, 200);
+    assert_ne!(check["verdict"], "unknown", "{check}");
+}
+
+/// Issue 13, item 6: while another process holds the write lock of `tikker.db` longer than the
+/// busy timeout (5 s), `/profile/build` answers 503 with `Retry-After` (nothing was stored),
+/// never 200; once the lock is gone the same request stores the baseline and it is used.
+#[test]
+fn a_baseline_refused_by_a_locked_database_is_an_error_to_retry_never_200() {
+    tikker_testkit::require("sqlite3");
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&home));
+    let auth = [("Authorization", bearer.as_str())];
+    let body = typing_body("bob", 200);
+
+    // A second process takes the write lock, as `tikker import` does for a large file.
+    let mut locker = std::process::Command::new("sqlite3")
+        .arg(home.db())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut to_locker = locker.stdin.take().unwrap();
+    to_locker
+        .write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")
+        .unwrap();
+    let mut locked = [0u8; 7];
+    locker
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut locked)
+        .unwrap();
+    assert_eq!(&locked, b"locked\n");
+
+    let start = Instant::now();
+    let (status, head, answer) = exchange_with_headers(
+        {
+            let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(60)))
+                .unwrap();
+            stream
+        },
+        "POST",
+        "/profile/build",
+        &auth,
+        Some(&body),
+    );
+    let waited = start.elapsed();
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 5"),
+        "{head}"
+    );
+    assert!(
+        answer["error"].as_str().unwrap().contains("locked"),
+        "{answer}"
+    );
+    assert!(
+        waited >= Duration::from_secs(4),
+        "the busy timeout was waited: {waited:?}"
+    );
+    let (_, check) = tcp(port, "POST", "/authenticity/check", &[], Some(&body));
+    assert_eq!(
+        check["verdict"], "unknown",
+        "nothing is used that was not stored: {check}"
+    );
+
+    // The lock goes (after more than 5 s in all); the retry succeeds and is stored.
+    drop(to_locker);
+    assert!(locker.wait().unwrap().success());
+    let (status, answer) = tcp(port, "POST", "/profile/build", &auth, Some(&body));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(stored_baselines(&home.db()).0, 1);
+    let (_, check) = tcp(port, "POST", "/authenticity/check", &[], Some(&body));
+    assert_ne!(check["verdict"], "unknown", "{check}");
+}
+
+/// Resident memory of process `pid`, MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kib / 1024.0
+}
+
+/// How long `tikker status` takes to answer, and whether it did.
+fn time_status(home: &TestHome) -> (Duration, bool) {
+    let start = Instant::now();
+    let out = home.run(&["status"]);
+    (start.elapsed(), out.status.success())
+}
+
+/// Issue 13, item 2: a daemon limited to the usual 1,024 open files (which it cannot raise)
+/// keeps answering `tikker status` on its control socket while 1,100 idle TCP connections are
+/// open: beyond its cap (256) connections get 503 and are closed, and idle ones are closed after
+/// the header timeout, after which `/health` answers again. 60 slow 7 MiB uploads are held to
+/// the body budget (64 MiB in flight; the rest get 503 at once) and timed out (408).
+#[test]
+fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
+    let home = TestHome::new();
+    let no_keyboards = home.path().join("input");
+    std::fs::create_dir(&no_keyboards).unwrap();
+    let config = home.path().join("config/tikker/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[capture]\ninput_dir = \"{}\"\n\n[api]\nheader_timeout_s = 10\nbody_timeout_s = 5\n",
+            no_keyboards.display()
+        ),
+    )
+    .unwrap();
+    let mut daemon = home.start_daemon_by(
+        home.tikker_with_open_files(1024),
+        &["--listen", "127.0.0.1:0"],
+        &[],
+    );
+    home.wait_for_state(&mut daemon, "waiting");
+    let port = wait_for_port(|| daemon.log(), || false);
+    let pid = daemon.pid().as_raw_nonzero().get() as u32;
+    let rss_idle = rss_mib(pid);
+
+    // 1,100 idle connections (the test itself may open that many).
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    assert!(
+        limit.current.unwrap_or(u64::MAX) > 1300,
+        "the test needs more than 1,300 open files: {limit:?}"
+    );
+    let idle: Vec<TcpStream> = (0..1100)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    // Beyond the cap (within the header timeout of the idle ones): 503 at once.
+    let (status, head, _) = exchange_with_headers(
+        TcpStream::connect(("127.0.0.1", port)).unwrap(),
+        "GET",
+        "/health",
+        &[],
+        None,
+    );
+    assert_eq!(status, 503, "beyond the cap: {head}");
+    assert!(head.contains("Retry-After: 1"), "{head}");
+    let (took, answered) = time_status(&home);
+    assert!(answered, "tikker status failed:\n{}", daemon.log());
+    assert!(took < Duration::from_secs(2), "tikker status took {took:?}");
+    let rss_connections = rss_mib(pid);
+    eprintln!(
+        "1,100 idle connections: tikker status answered in {:.0} ms; RSS {rss_idle:.1} → {rss_connections:.1} MiB",
+        took.as_secs_f64() * 1000.0
+    );
+    // The idle ones are closed by the header timeout (10 s): /health answers again.
+    let start = Instant::now();
+    loop {
+        let (status, _) = tcp(port, "GET", "/health", &[], None);
+        if status == 200 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "/health: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(idle);
+
+    // 60 slow uploads of 7 MiB: headers, then a trickle.
+    let mut uploads: Vec<TcpStream> = Vec::new();
+    let mut refused = 0;
+    for _ in 0..60 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(
+                format!(
+                    "POST /patterns/detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                     application/json\r\nContent-Length: {}\r\n\r\n{{\"events\": [",
+                    7 << 20
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut answer = [0u8; 12];
+        match stream.read(&mut answer) {
+            Ok(n) if n > 0 => {
+                let text = String::from_utf8_lossy(&answer[..n]).into_owned();
+                assert!(text.contains("503"), "{text}");
+                refused += 1;
+            }
+            _ => uploads.push(stream),
+        }
+    }
+    let (took_uploads, answered) = time_status(&home);
+    assert!(
+        answered && took_uploads < Duration::from_secs(2),
+        "{took_uploads:?}"
+    );
+    let rss_uploads = rss_mib(pid);
+    eprintln!(
+        "60 slow 7 MiB uploads: {} read at once, {refused} refused (503); tikker status answered in {:.0} ms; RSS {rss_uploads:.1} MiB",
+        uploads.len(),
+        took_uploads.as_secs_f64() * 1000.0
+    );
+    assert_eq!(uploads.len(), 9, "64 MiB hold nine 7 MiB bodies");
+    assert_eq!(refused, 51);
+    // The admitted ones are timed out: 408.
+    for mut stream in uploads {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    assert!(
+        rss_uploads < rss_idle + 100.0,
+        "{rss_idle:.1} → {rss_uploads:.1} MiB"
+    );
+    assert!(daemon.terminate().success(), "{}", daemon.log());
 }

@@ -21,7 +21,7 @@ use tikker_core::verify::calibration::Verdict;
 use tikker_research::dataset::Participant;
 use tikker_research::dataset::aalto::read_participant;
 use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
-use tikker_store::{StoredAlert, StoredScore};
+use tikker_store::{SessionId, Store, StoredAlert, StoredScore};
 
 /// Participants 31 (the owner) and 32 (the impostor) of `aalto-dev`: a typical pair (the
 /// simulation detects 32 after 36 keystrokes, the severe fast path; the data set's median is 98).
@@ -549,4 +549,284 @@ fn an_injected_burst_after_the_owners_typing_raises_an_injection_alert_within_te
         alert.reason
     );
     assert!(log.contains("machine typing"), "{log}");
+}
+
+/// The splice's typing as the recorder hands it to the monitor: one committed chunk per
+/// sentence, in replay order.
+fn splice_chunks(splice: &Splice) -> Vec<tikker::pipeline::CommittedChunk> {
+    use tikker_core::KeyEvent;
+    let shift = splice.intruding[0].press_us - splice.impostor.sentences[0].keystrokes[0].press_us;
+    let mut chunks = Vec::new();
+    for (who, participant, shift) in [(0, &splice.owner, 0), (1, &splice.impostor, shift)] {
+        for (i, sentence) in participant.sentences.iter().enumerate() {
+            let mut events: Vec<KeyEvent> = sentence
+                .keystrokes
+                .iter()
+                .flat_map(|k| {
+                    [
+                        KeyEvent::press(k.press_us + shift, k.key),
+                        KeyEvent::release(k.release_us + shift, k.key),
+                    ]
+                })
+                .collect();
+            events.sort_by_key(|e| e.time_us);
+            chunks.push(tikker::pipeline::CommittedChunk {
+                session: SessionId(who * 1000 + i as i64 + 1),
+                events,
+            });
+        }
+    }
+    chunks
+}
+
+/// What the monitor stored over the splice on `db`.
+struct MonitorRun {
+    scores: usize,
+    alerts: usize,
+    /// The profile version the status reports last, and the newest stored.
+    reported_version: Option<i64>,
+    stored_version: Option<i64>,
+    /// What the status said while the disk was full.
+    problem: Option<tikker_wire::status::StorageProblem>,
+}
+
+/// Runs the authentication monitor (the daemon's own, through its library) over the splice on
+/// `db`; with `disk`, fills it as soon as the owner is enrolled and gives the space back once
+/// the monitor reports the failing writes.
+fn monitor_over(
+    db: &Path,
+    splice: &Splice,
+    disk: Option<&tikker_testkit::SmallDisk>,
+) -> MonitorRun {
+    use std::sync::{Arc, Mutex};
+    use tikker::authenticator::Authenticator;
+    use tikker::store_health::StoreHealth;
+    use tikker_wire::status::{AuthPhase, AuthStatus};
+    let settings = tikker::config::MonitorSettings {
+        enrolment_keystrokes: splice.enrolment,
+        notify: false,
+        ..tikker::config::MonitorSettings::default()
+    };
+    let status = Arc::new(Mutex::new(AuthStatus::off()));
+    let health = Arc::new(StoreHealth::default());
+    let (running, sender) =
+        Authenticator::open(db, "owner", &settings, status.clone(), health.clone())
+            .unwrap()
+            .start()
+            .unwrap();
+    let mut chunks = splice_chunks(splice).into_iter();
+    for chunk in chunks.by_ref().take(ENROL_SENTENCES) {
+        sender.send(vec![chunk]);
+    }
+    tikker_testkit::wait_for("the enrolment", String::new, || {
+        let status = status.lock().unwrap();
+        (status.phase == AuthPhase::Monitoring && status.profile_version == Some(1)).then_some(())
+    });
+    if let Some(disk) = disk {
+        assert!(disk.fill() > 0);
+    }
+    for chunk in chunks {
+        sender.send(vec![chunk]);
+    }
+    let mut problem = None;
+    if let Some(disk) = disk {
+        problem = Some(tikker_testkit::wait_for(
+            "the failing writes reported",
+            String::new,
+            || health.problem().filter(|p| p.pending_records > 0),
+        ));
+        std::thread::sleep(Duration::from_secs(2));
+        disk.free();
+        tikker_testkit::wait_for("the recovery", String::new, || {
+            health.problem().is_none().then_some(())
+        });
+    }
+    drop(sender);
+    running.join();
+    let store = common::open_store(db);
+    MonitorRun {
+        scores: store.scores_between(None, None, usize::MAX).unwrap().len(),
+        alerts: store.alerts_between(None, None, usize::MAX).unwrap().len(),
+        reported_version: status.lock().unwrap().profile_version,
+        stored_version: store.latest_profile_version("owner").unwrap(),
+        problem,
+    }
+}
+
+/// Issue 13, item 5: with the disk full (a real small tmpfs) while the monitor scores, every
+/// score and alert is kept and written once space returns: the same rows as on a disk with room
+/// (rows lost: 0), the status names the full disk meanwhile, and the profile version the status
+/// reports is the one stored. Before, each refused score was logged and dropped.
+#[test]
+fn scores_and_alerts_refused_by_a_full_disk_are_written_once_space_returns() {
+    let Some(disk) = tikker_testkit::SmallDisk::mount(16 << 20) else {
+        return;
+    };
+    let home = TestHome::new();
+    let splice = write_splice(&home);
+    let reference = monitor_over(&home.path().join("reference.db"), &splice, None);
+    assert!(
+        reference.scores > 20 && reference.alerts > 0,
+        "{} scores, {} alerts",
+        reference.scores,
+        reference.alerts
+    );
+    let full = monitor_over(&disk.path().join("tikker.db"), &splice, Some(&disk));
+    let problem = full.problem.unwrap();
+    assert_eq!(
+        problem.cause,
+        tikker_wire::status::StorageCause::DiskFull,
+        "{problem:?}"
+    );
+    assert_eq!(problem.failing, ["scores, alerts and profiles"]);
+    eprintln!(
+        "full disk: {} records waited; afterwards {} scores and {} alerts stored (reference {} and {})",
+        problem.pending_records, full.scores, full.alerts, reference.scores, reference.alerts
+    );
+    assert_eq!(full.scores, reference.scores, "score rows lost");
+    assert_eq!(full.alerts, reference.alerts, "alert rows lost");
+    assert_eq!(full.reported_version, full.stored_version);
+}
+
+/// Issue 13, item 5, through the daemon: with its database on a small tmpfs filled while it
+/// records, `tikker status` says "not recording: disk full" while commits fail, recording resumes
+/// by itself when space returns, and nothing logged as saved is missing: every replayed event,
+/// every scored window and every saved profile version is in the database.
+#[test]
+fn a_full_disk_is_reported_by_tikker_status_and_recording_resumes_by_itself() {
+    let Some(disk) = tikker_testkit::SmallDisk::mount(32 << 20) else {
+        return;
+    };
+    let mut home = TestHome::new();
+    home.database = Some(disk.path().join("tikker.db"));
+    let splice = write_splice(&home);
+    write_config(
+        &home,
+        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+    );
+    let replayed = std::fs::read_to_string(&splice.file)
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
+    let mut daemon = home.start_daemon(
+        &["--source", &replay_arg(&splice.file), "--speed", "20"],
+        &[("RUST_LOG", "info,tikker::authenticator=debug")],
+    );
+    home.wait_for_status(&mut daemon, "recording", |s| {
+        s["events"]["recorded"].as_u64() > Some(0)
+    });
+    assert!(disk.fill() > 0);
+    let full = home.wait_for_status(&mut daemon, "the full disk reported", |s| {
+        s["storage"]["cause"] == "disk_full"
+    });
+    let text = String::from_utf8(home.run(&["status"]).stdout).unwrap();
+    assert!(text.contains("not recording: disk full"), "{text}");
+    eprintln!("while full: {}", full["storage"]);
+    std::thread::sleep(Duration::from_secs(2));
+    disk.free();
+    home.wait_for_status(&mut daemon, "the recovery", |s| s["storage"].is_null());
+    let exit = daemon.wait(Duration::from_secs(300));
+    let log = daemon.log();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("not recording: disk full"), "{log}");
+    assert!(log.contains("recording again"), "{log}");
+    assert_eq!(daemon.final_count("dropped"), 0, "{log}");
+    assert_eq!(daemon.final_count("recorded"), replayed, "{log}");
+    assert_eq!(home.stored_events().len() as u64, replayed, "events lost");
+    let scored = log.lines().filter(|l| l.contains("window scored")).count();
+    let saved_versions = log
+        .lines()
+        .filter(|l| l.contains("owner profile saved"))
+        .count();
+    let store = common::open_store(&home.db());
+    assert_eq!(
+        store.scores_between(None, None, usize::MAX).unwrap().len(),
+        scored,
+        "score rows lost"
+    );
+    assert_eq!(
+        store.latest_profile_version("owner").unwrap().unwrap_or(0) as usize,
+        saved_versions,
+        "profile versions lost"
+    );
+}
+
+/// Issue 13, item 7: one damaged page in the owner's old typing, no profile yet: the daemon does
+/// not exit; it enrols from what it can read, records, logs and reports how to recover the file
+/// (`tikker status` says so), and a replay after it is recorded in full and completes the
+/// enrolment. Before, `tikker daemon` exited ("resuming the enrolment from stored typing: …
+/// malformed") at every start.
+#[test]
+fn a_damaged_page_in_old_typing_does_not_stop_the_daemon_while_it_enrols() {
+    let home = TestHome::new();
+    let splice = write_splice(&home);
+    write_config(
+        &home,
+        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+    );
+    let text = std::fs::read_to_string(&splice.file).unwrap();
+    let stored_sentences = 6;
+    let in_first = |line: &str| {
+        let session = line.split(',').nth(1).unwrap_or("");
+        splice.owner.sentences[..stored_sentences]
+            .iter()
+            .any(|s| session == format!("a-{}", s.section_id))
+    };
+    let header = text.lines().next().unwrap();
+    let first: Vec<&str> = text.lines().skip(1).filter(|l| in_first(l)).collect();
+    let rest: Vec<&str> = text.lines().skip(1).filter(|l| !in_first(l)).collect();
+    let old = home.path().join("old.csv");
+    std::fs::write(&old, format!("{header}\n{}\n", first.join("\n"))).unwrap();
+    let new = home.path().join("new.csv");
+    std::fs::write(&new, format!("{header}\n{}\n", rest.join("\n"))).unwrap();
+    replay_to_the_end(&home, &old, &[]);
+    tikker_testkit::damage_leaf_page(&home.db(), "key_events", 0);
+
+    let have: usize = splice.owner.sentences[..stored_sentences]
+        .iter()
+        .map(|s| s.keystrokes.len())
+        .sum();
+    let mut daemon = home.start_daemon(&["--source", "auto"], &[]);
+    let status = home.wait_for_status(&mut daemon, "the enrolment from what is readable", |s| {
+        s["auth"]["phase"] == "enrolling" && !s["history_damage"].is_null()
+    });
+    let enrolled = status["auth"]["enrolled_keystrokes"].as_u64().unwrap() as usize;
+    assert!(
+        enrolled > 0 && enrolled < have,
+        "{enrolled} of {have}: {status}"
+    );
+    assert!(
+        status["history_damage"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("malformed"),
+        "{status}"
+    );
+    let text = String::from_utf8(home.run(&["status"]).stdout).unwrap();
+    assert!(text.contains("stored typing damaged"), "{text}");
+    assert!(text.contains(".recover"), "{text}");
+    assert!(daemon.terminate().success(), "{}", daemon.log());
+    assert!(
+        daemon.log().contains("stored typing is damaged"),
+        "{}",
+        daemon.log()
+    );
+
+    // Recording goes on after the damage: the rest is recorded in full and enrols the owner.
+    let mut daemon = home.start_daemon(&["--source", &replay_arg(&new), "--speed", "inf"], &[]);
+    let exit = daemon.wait(Duration::from_secs(120));
+    assert!(exit.success(), "{}", daemon.log());
+    assert_eq!(
+        daemon.final_count("recorded"),
+        rest.len() as u64,
+        "{}",
+        daemon.log()
+    );
+    let store = common::open_store(&home.db());
+    assert!(
+        store.latest_profile("owner").unwrap().is_some(),
+        "enrolled:\n{}",
+        daemon.log()
+    );
 }

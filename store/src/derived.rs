@@ -60,8 +60,8 @@ impl Store {
         keystrokes: i64,
         data: &str,
     ) -> Result<i64, StoreError> {
-        self.connection()
-            .query_row(
+        self.in_transaction("saving a profile", |conn| {
+            conn.query_row(
                 "INSERT INTO profiles (user, version, created_us, keystrokes, data)
                  VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM profiles WHERE user = ?1),
                          ?2, ?3, ?4)
@@ -69,7 +69,7 @@ impl Store {
                 params![user, created_us, keystrokes, data],
                 |row| row.get(0),
             )
-            .map_err(StoreError::sqlite("saving a profile"))
+        })
     }
 
     /// The newest profile of `user`, if any.

@@ -8,7 +8,7 @@ use tikker_core::monitor::{EnrolmentTooShort, Monitor, StoredFeed, StoredTypingF
 use tikker_core::profile::{Profile, ProfileBuilder};
 use tikker_core::stats::Summary;
 
-use crate::{EventFilter, Store, StoreError};
+use crate::{Damage, EventFilter, Store, StoreError};
 
 /// The profile of the events matching `filter` (see [`ProfileBuilder`]).
 ///
@@ -118,14 +118,49 @@ pub fn feed_monitor(
     monitor: &mut Monitor,
     until_enrolled: bool,
 ) -> Result<StoredFeed, FeedError> {
+    feed(store, filter, monitor, until_enrolled, false).map(|(fed, _)| fed)
+}
+
+/// [`feed_monitor`] reading past damaged pages ([`Store::scan_events_past_damage`]): the
+/// monitor learns from what can be read, and the damage read past is returned.
+///
+/// # Errors
+/// [`FeedError`]: the store could not be read for another reason than damage, or the
+/// enrolment could not build a model.
+pub fn feed_monitor_past_damage(
+    store: &Store,
+    filter: &EventFilter,
+    monitor: &mut Monitor,
+    until_enrolled: bool,
+) -> Result<(StoredFeed, Option<Damage>), FeedError> {
+    feed(store, filter, monitor, until_enrolled, true)
+}
+
+fn feed(
+    store: &Store,
+    filter: &EventFilter,
+    monitor: &mut Monitor,
+    until_enrolled: bool,
+    past_damage: bool,
+) -> Result<(StoredFeed, Option<Damage>), FeedError> {
     let mut feed = StoredTypingFeed::new(monitor, until_enrolled);
-    let scan = store.for_each_event(filter, |info, event| match feed.push(info.id.0, &event) {
+    let visit = |info: &crate::SessionInfo, event: tikker_core::KeyEvent| match feed
+        .push(info.id.0, &event)
+    {
         Ok(false) => Ok(()),
         Ok(true) => Err(ScanStop::Done),
         Err(e) => Err(ScanStop::Failed(e.into())),
-    });
+    };
+    let scan = if past_damage {
+        store.scan_events_past_damage(filter, visit)
+    } else {
+        store.scan_events(filter, visit).map(|scan| (scan, None))
+    };
     match scan {
-        Ok(_) | Err(ScanStop::Done) => Ok(feed.finish()?),
+        Ok((_, damage)) => Ok((feed.finish()?, damage)),
+        // Enrolled before the end: the scan stopped there, and with it what it noted (the
+        // enrolment is complete, which is what the damage could have cost).
+        Err(ScanStop::Done) => Ok((feed.finish()?, None)),
         Err(ScanStop::Failed(e)) => Err(e),
     }
 }

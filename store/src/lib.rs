@@ -35,6 +35,7 @@ mod baselines;
 mod derived;
 pub mod encryption;
 pub mod export;
+mod fault;
 mod forget;
 pub mod history;
 pub mod import;
@@ -49,11 +50,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-pub use baselines::StoredBaseline;
+pub use baselines::{BaselineCap, StoredBaseline};
 pub use derived::{StoredModel, StoredProfile};
 pub use encryption::{DbKey, Encryption, FileKind};
+pub use fault::Fault;
 pub use forget::Forgotten;
-pub use read::{EventFilter, Scan, SessionInfo};
+pub use read::{Damage, EventFilter, Scan, SessionInfo};
 pub use verdicts::{StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
 
@@ -277,6 +279,25 @@ impl Store {
     /// The underlying connection, for the modules of this crate that keep their own tables.
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Runs `write` in a transaction of its own (`BEGIN IMMEDIATE`) and commits it, so that a
+    /// commit that fails (a full disk) is an error. Without it, a statement that returns rows
+    /// (`INSERT … RETURNING` read through `query_row`) commits only when the statement is reset,
+    /// and that error is lost: the caller would get a row id for a row that was never stored.
+    pub(crate) fn in_transaction<R>(
+        &self,
+        context: &'static str,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, StoreError> {
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(StoreError::sqlite(context))?;
+        let result = write(&tx).map_err(StoreError::sqlite(context))?;
+        tx.commit().map_err(StoreError::sqlite(context))?;
+        Ok(result)
     }
 
     /// The schema version of the open database.

@@ -39,6 +39,16 @@ impl EventFilter {
     }
 }
 
+/// The damaged parts of the database that [`Store::scan_events_past_damage`] read past.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Segments (runs of a session's events) or sessions' segment lists that could not be read,
+    /// wholly or from some row on.
+    pub parts: u64,
+    /// The first error met, as SQLite said it.
+    pub first_error: String,
+}
+
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -110,10 +120,45 @@ impl Store {
     pub fn scan_events<E: From<StoreError>>(
         &self,
         filter: &EventFilter,
-        mut visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
+        visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
     ) -> Result<Scan, E> {
+        self.scan(filter, false, visit).map(|(scan, _)| scan)
+    }
+
+    /// [`Store::scan_events`] that reads past damaged pages: a segment (or a session's list of
+    /// segments) that cannot be read because the file is damaged ([`crate::Fault::Damaged`]) is
+    /// skipped from the damaged row on, and the scan goes on with the next one. Returns what was
+    /// skipped, if anything; any other error stops the scan as usual. For readers that must not
+    /// depend on all of the history (the daemon resuming an enrolment).
+    pub fn scan_events_past_damage<E: From<StoreError>>(
+        &self,
+        filter: &EventFilter,
+        visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
+    ) -> Result<(Scan, Option<Damage>), E> {
+        self.scan(filter, true, visit)
+    }
+
+    fn scan<E: From<StoreError>>(
+        &self,
+        filter: &EventFilter,
+        past_damage: bool,
+        mut visit: impl FnMut(&SessionInfo, KeyEvent) -> Result<(), E>,
+    ) -> Result<(Scan, Option<Damage>), E> {
         let mut visited = 0;
         let mut skipped = 0;
+        let mut damage: Option<Damage> = None;
+        // A damaged part is noted and read past (when asked to), anything else is returned.
+        let mut read_past = |e: StoreError| -> Result<(), StoreError> {
+            if !past_damage || e.fault() != crate::Fault::Damaged {
+                return Err(e);
+            }
+            let noted = damage.get_or_insert_with(|| Damage {
+                parts: 0,
+                first_error: e.detail(),
+            });
+            noted.parts += 1;
+            Ok(())
+        };
         let conn = self.connection();
         let mut segments = conn
             .prepare_cached(
@@ -128,19 +173,43 @@ impl Store {
             .prepare_cached("SELECT dt_us, key, action FROM key_events WHERE id BETWEEN ?1 AND ?2")
             .map_err(StoreError::sqlite("preparing the event scan"))?;
         for session in self.sessions(filter)? {
-            let ranges: Vec<(i64, i64, i64)> = segments
+            let ranges: Vec<(i64, i64, i64)> = match segments
                 .query_map(params![session.id.0, filter.from_us, filter.to_us], |row| {
                     Ok((row.get(0)?, row.get(1)?, row.get(2)?))
                 })
                 .and_then(|rows| rows.collect())
-                .map_err(StoreError::sqlite("reading segments"))?;
+            {
+                Ok(ranges) => ranges,
+                Err(e) => {
+                    read_past(StoreError::sqlite("reading segments")(e))?;
+                    continue;
+                }
+            };
             for (first, last, base_us) in ranges {
-                let mut rows = events
-                    .query(params![first, last])
-                    .map_err(StoreError::sqlite("reading events"))?;
+                let mut rows = match events.query(params![first, last]) {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        read_past(StoreError::sqlite("reading events")(e))?;
+                        continue;
+                    }
+                };
                 let mut time_us = base_us;
-                while let Some(row) = rows.next().map_err(StoreError::sqlite("reading events"))? {
-                    let event = decode(&mut time_us, row).map_err(E::from)?;
+                loop {
+                    let row = match rows.next() {
+                        Ok(Some(row)) => row,
+                        Ok(None) => break,
+                        Err(e) => {
+                            read_past(StoreError::sqlite("reading events")(e))?;
+                            break;
+                        }
+                    };
+                    let event = match decode(&mut time_us, row) {
+                        Ok(event) => event,
+                        Err(e) => {
+                            read_past(e)?;
+                            break;
+                        }
+                    };
                     if !time_in_bounds(event.time_us) {
                         skipped += 1;
                         continue;
@@ -158,7 +227,7 @@ impl Store {
                 "skipped stored events whose time is not within the years 1970 to 9999"
             );
         }
-        Ok(Scan { visited, skipped })
+        Ok((Scan { visited, skipped }, damage))
     }
 
     /// Counts the events matching `filter` without decoding them when no time bound is set.

@@ -89,8 +89,8 @@ const ALERT_COLUMNS: &str = "id, created_us, score_id, score, reason, notified, 
 impl Store {
     /// Saves a scored window (its `id` is ignored) and returns its row id.
     pub fn save_score(&self, score: &StoredScore) -> Result<i64, StoreError> {
-        self.connection()
-            .query_row(
+        self.in_transaction("saving a score", |conn| {
+            conn.query_row(
                 "INSERT INTO scores
                    (user, from_us, to_us, score, confidence, verdict, reason, profile_version)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
@@ -106,7 +106,7 @@ impl Store {
                 ],
                 |row| row.get(0),
             )
-            .map_err(StoreError::sqlite("saving a score"))
+        })
     }
 
     /// The scored windows that end within `[from_us, to_us]` (either bound may be open), oldest
@@ -146,8 +146,8 @@ impl Store {
 
     /// Saves an alert (its `id` is ignored) and returns its row id.
     pub fn save_alert(&self, alert: &StoredAlert) -> Result<i64, StoreError> {
-        self.connection()
-            .query_row(
+        self.in_transaction("saving an alert", |conn| {
+            conn.query_row(
                 "INSERT INTO alerts (created_us, score_id, score, reason, notified, action, kind)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
                 params![
@@ -161,7 +161,7 @@ impl Store {
                 ],
                 |row| row.get(0),
             )
-            .map_err(StoreError::sqlite("saving an alert"))
+        })
     }
 
     /// Records what became of an alert once its notification and action are done.

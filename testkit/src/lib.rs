@@ -9,7 +9,9 @@
 //!   [`Dunst`], a real notification server on it;
 //! - [`ChildGuard`] / [`stop`]: child processes ended (SIGTERM, then SIGKILL) however a test ends;
 //! - [`built_binary`]: the workspace's binaries next to the test executable;
-//! - [`shared_data`]: the public data sets at `../shared/data`.
+//! - [`shared_data`]: the public data sets at `../shared/data`;
+//! - [`SmallDisk`]: a tmpfs of a few MiB that really fills up (root only), and
+//!   [`damage_leaf_page`]: one damaged page in a real database file.
 //!
 //! It depends on std and rustix only; **it may not depend on** any tikker crate, so every crate's
 //! tests can use it.
@@ -409,4 +411,115 @@ pub fn shared_data() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A small file system of its own (a tmpfs of a few MiB, mounted with `mount`): a disk that
+/// really fills up, for the tests of what tikker does on a full disk. Unmounted when dropped.
+#[derive(Debug)]
+pub struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `size_bytes` on a new folder; `None` (saying why) when this process may
+    /// not mount (not root).
+    pub fn mount(size_bytes: u64) -> Option<SmallDisk> {
+        if rustix::process::getuid().as_raw() != 0 {
+            eprintln!("not root: the tests on a full disk (a small tmpfs) are skipped");
+            return None;
+        }
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tikker-small-disk-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={size_bytes},mode=0700"))
+            .arg("tmpfs")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "mount -t tmpfs failed on {}",
+            path.display()
+        );
+        Some(SmallDisk { path })
+    }
+
+    /// Its mount point.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn filler(&self) -> PathBuf {
+        self.path.join("filler")
+    }
+
+    /// Fills the disk to the last byte (a file `filler` at its root); returns the bytes written.
+    pub fn fill(&self) -> u64 {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.filler())
+            .unwrap();
+        let mut written = 0;
+        for chunk in [1 << 16, 4096, 512, 1] {
+            let block = vec![0xa5_u8; chunk];
+            loop {
+                match file.write(&block) {
+                    Ok(0) => break,
+                    Ok(n) => written += n as u64,
+                    Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) => {
+                        break;
+                    }
+                    Err(e) => panic!("filling {}: {e}", self.path.display()),
+                }
+            }
+        }
+        written
+    }
+
+    /// Gives the space of [`SmallDisk::fill`] back.
+    pub fn free(&self) {
+        std::fs::remove_file(self.filler()).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// Damages one page of the database file `db` as a failing disk or a stray write would: the
+/// `nth` leaf page (in file order) of `table`'s b-tree, found with the `sqlite3` shell's
+/// `dbstat` table, is overwritten with garbage. The WAL is checkpointed into the file first.
+/// Returns the damaged page's number.
+pub fn damage_leaf_page(db: &Path, table: &str, nth: usize) -> u64 {
+    require("sqlite3");
+    let query = |sql: &str| -> String {
+        let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
+        assert!(out.status.success(), "sqlite3 {sql}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    query("PRAGMA wal_checkpoint(TRUNCATE)");
+    let page_size: u64 = query("PRAGMA page_size").parse().unwrap();
+    let page: u64 = query(&format!(
+        "SELECT pageno FROM dbstat WHERE name = '{table}' AND pagetype = 'leaf' \
+         ORDER BY pageno LIMIT 1 OFFSET {nth}"
+    ))
+    .parse()
+    .unwrap_or_else(|_| panic!("{table} has no leaf page number {nth}"));
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    file.seek(SeekFrom::Start((page - 1) * page_size)).unwrap();
+    file.write_all(&vec![0xff; page_size as usize]).unwrap();
+    file.sync_all().unwrap();
+    page
 }

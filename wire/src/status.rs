@@ -2,9 +2,9 @@
 //! `/resume`), read by `tikker status`, the tray and the dashboard.
 //!
 //! Readers meet daemons older or newer than themselves, so reading is tolerant: every field has
-//! a default, unknown fields are ignored, an unknown state, phase or verdict reads as `Unknown`,
-//! and an optional part that cannot be read (`auth`, `last_alert`, `events_today`) reads as
-//! absent instead of making the whole status unreadable.
+//! a default, unknown fields are ignored, an unknown state, phase, verdict or storage cause reads
+//! as `Unknown`, and an optional part that cannot be read (`auth`, `last_alert`, `events_today`,
+//! `storage`, `history_damage`) reads as absent instead of making the whole status unreadable.
 
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
@@ -167,6 +167,74 @@ impl AuthStatus {
     }
 }
 
+/// Why the daemon cannot write to its database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageCause {
+    /// The disk (or file system, or quota) is full.
+    DiskFull,
+    /// Another process holds the database's write lock.
+    Locked,
+    /// The file or its file system is read-only.
+    ReadOnly,
+    /// The file is damaged.
+    Damaged,
+    /// The operating system reports input/output errors.
+    IoError,
+    /// A cause the daemon cannot tell apart (its error says more), or one this reader does not
+    /// know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+impl StorageCause {
+    /// The cause in a few words (`disk full`), as `tikker status` says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StorageCause::DiskFull => "disk full",
+            StorageCause::Locked => "database locked by another process",
+            StorageCause::ReadOnly => "read-only",
+            StorageCause::Damaged => "database damaged",
+            StorageCause::IoError => "input/output error",
+            StorageCause::Unknown => "database error",
+        }
+    }
+}
+
+/// Writes to the database that fail now. The daemon keeps what it could not write (within its
+/// memory bounds) and tries again until they succeed; this part of the status is absent while
+/// every write succeeds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct StorageProblem {
+    /// Why.
+    pub cause: StorageCause,
+    /// What cannot be written (`key events`, `scores, alerts and profiles`).
+    pub failing: Vec<String>,
+    /// The last error, as the database said it.
+    pub error: String,
+    /// Since when writes fail (RFC 3339).
+    pub since: String,
+    /// Captured events kept in memory until they can be written.
+    pub pending_events: u64,
+    /// Scores, alerts and profile saves kept in memory until they can be written.
+    pub pending_records: u64,
+}
+
+/// Stored history that could not be read (a damaged page in old typing): the daemon records on
+/// and used what it could read; the file should be recovered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct HistoryDamage {
+    /// Parts of the history (runs of a session's events) that could not be read.
+    pub parts: u64,
+    /// The first error, as the database said it.
+    pub error: String,
+    /// How to recover the file, in words and commands.
+    pub recovery: String,
+}
+
 /// The answer to `GET /status` (and to `POST /pause` and `/resume`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
@@ -200,6 +268,13 @@ pub struct StatusReport {
     /// (absent from daemons without it).
     #[serde(deserialize_with = "lenient")]
     pub auth: Option<AuthStatus>,
+    /// Writes to the database that fail now (absent while all succeed, and from daemons
+    /// without it).
+    #[serde(deserialize_with = "lenient")]
+    pub storage: Option<StorageProblem>,
+    /// Stored history that could not be read at start (absent when all could).
+    #[serde(deserialize_with = "lenient")]
+    pub history_damage: Option<HistoryDamage>,
     /// How the record is protected and how long raw events are kept (absent from daemons
     /// without it).
     #[serde(default, deserialize_with = "lenient")]
@@ -314,6 +389,30 @@ mod tests {
         let status: StatusReport = serde_json::from_str(broken_auth).unwrap();
         assert_eq!(status.state, CaptureState::Paused);
         assert_eq!(status.auth, None);
+    }
+
+    #[test]
+    fn storage_problems_read_tolerantly_both_ways() {
+        let json = r#"{"state": "capturing", "storage": {"cause": "disk_full",
+            "failing": ["key events"], "error": "database or disk is full",
+            "since": "2026-05-01T10:00:00Z", "pending_events": 12, "future_field": 1}}"#;
+        let status: StatusReport = serde_json::from_str(json).unwrap();
+        let storage = status.storage.clone().unwrap();
+        assert_eq!(storage.cause, StorageCause::DiskFull);
+        assert_eq!(storage.cause.describe(), "disk full");
+        assert_eq!(storage.pending_events, 12);
+        let again: StatusReport =
+            serde_json::from_str(&serde_json::to_string(&status).unwrap()).unwrap();
+        assert_eq!(again, status);
+        // A cause from a newer daemon, and an unreadable part, do not spoil the status.
+        let newer = r#"{"state": "capturing", "storage": {"cause": "cosmic_rays"},
+            "history_damage": 5}"#;
+        let status: StatusReport = serde_json::from_str(newer).unwrap();
+        assert_eq!(status.storage.unwrap().cause, StorageCause::Unknown);
+        assert_eq!(status.history_damage, None);
+        // An older daemon's status has neither.
+        let status: StatusReport = serde_json::from_str(WITHOUT_AUTH).unwrap();
+        assert_eq!((status.storage, status.history_damage), (None, None));
     }
 
     #[test]

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use tikker_core::KeyEvent;
 use tikker_core::analytics::authenticity::Authenticity;
@@ -17,6 +17,7 @@ use tikker_store::StoredModel;
 use utoipa::IntoParams;
 
 use super::body::{ApiError, ApiJson, ErrorBody, EventsBodyErrors};
+use super::security::MayWrite;
 use super::state::{ApiState, LoadedBaseline, blocking};
 use tikker_wire::api::{
     AnomalyOut, AnomalyType, AuthenticityOut, BehaviorCategoryOut, BehaviorFeaturesOut,
@@ -83,11 +84,16 @@ pub async fn detect_patterns(
 
 /// Builds the typing profile of the request's events and stores it as the baseline of its
 /// `user_id` (apart from the owner's profile). Common words come from the request only and are
-/// not stored.
+/// not stored. It stores, so over TCP it needs the token. Stored baselines are capped in number
+/// and bytes: the least recently built are evicted.
 #[utoipa::path(post, path = "/profile/build", tag = "analytics", request_body = EventsRequest,
+    security(("bearer" = [])),
     responses(
         (status = 200, description = "The profile; the baseline is stored", body = ProfileOut),
-        EventsBodyErrors))]
+        EventsBodyErrors,
+        (status = 401, description = "No token over TCP", body = ErrorBody),
+        (status = 503, description = "The database is locked by another process: nothing was stored, try again after Retry-After", body = ErrorBody),
+        (status = 507, description = "The disk is full: nothing was stored, try again after Retry-After", body = ErrorBody)))]
 pub async fn build_profile(
     State(state): State<Arc<ApiState>>,
     ApiJson(request): ApiJson<EventsRequest>,
@@ -113,13 +119,17 @@ pub async fn build_profile(
 }
 
 /// Speed and rhythm deviations of the request from the baseline of its `user_id`. Without a
-/// baseline, the request's events become it and the answer is `[]`.
+/// baseline the answer is `[]`, and the request's events become the baseline if the caller may
+/// store (the token over TCP, or the control socket); without the token nothing is stored.
 #[utoipa::path(post, path = "/anomalies/detect", tag = "analytics", request_body = EventsRequest,
     responses(
         (status = 200, description = "The anomalies (possibly none)", body = Vec<AnomalyOut>),
-        EventsBodyErrors))]
+        EventsBodyErrors,
+        (status = 503, description = "The database is locked by another process: the first baseline was not stored, try again after Retry-After", body = ErrorBody),
+        (status = 507, description = "The disk is full: the first baseline was not stored, try again after Retry-After", body = ErrorBody)))]
 pub async fn detect_anomalies(
     State(state): State<Arc<ApiState>>,
+    Extension(MayWrite(may_write)): Extension<MayWrite>,
     ApiJson(request): ApiJson<EventsRequest>,
 ) -> Result<Json<Vec<AnomalyOut>>, ApiError> {
     let events = checked(&state, &request)?;
@@ -133,7 +143,9 @@ pub async fn detect_anomalies(
                 Ok(match state.baseline(&user_id)? {
                     Some(baseline) => Some(baseline),
                     None => {
-                        state.store_baseline(&user_id, &first_events)?;
+                        if may_write {
+                            state.store_baseline(&user_id, &first_events)?;
+                        }
                         None
                     }
                 })
@@ -279,7 +291,9 @@ pub struct TrainQuery {
         (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
         (status = 409, description = "Too little stored typing, or all of one category", body = ErrorBody),
-        (status = 422, description = "sample_size out of range", body = ErrorBody)))]
+        (status = 422, description = "sample_size out of range", body = ErrorBody),
+        (status = 503, description = "The database is locked by another process: nothing was stored, try again after Retry-After", body = ErrorBody),
+        (status = 507, description = "The disk is full: nothing was stored, try again after Retry-After", body = ErrorBody)))]
 pub async fn train_model(
     State(state): State<Arc<ApiState>>,
     query: Result<Query<TrainQuery>, axum::extract::rejection::QueryRejection>,
@@ -349,7 +363,7 @@ pub async fn train_model(
             .store
             .write(|store| store.save_model(&model))
             .and_then(|r| r)
-            .map_err(ApiError::internal)?;
+            .map_err(|e| ApiError::from_store(&e, "the model was not stored"))?;
         Ok(Json(TrainOut {
             status: "trained".into(),
             samples: trained.samples,

@@ -25,6 +25,8 @@ pub struct ApiError {
     message: String,
     field: Option<String>,
     predict_user: bool,
+    /// Seconds after which the caller may try again (`Retry-After`), if it may.
+    retry_after: Option<u64>,
 }
 
 /// The JSON of an error answer.
@@ -84,6 +86,36 @@ impl ApiError {
             message: message.into(),
             field: None,
             predict_user: false,
+            retry_after: None,
+        }
+    }
+
+    /// The same error, telling the caller to try again after `seconds` (`Retry-After`).
+    pub fn retry_after(self, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..self
+        }
+    }
+
+    /// A write or read the database refused, by its cause: a lock held beyond the busy timeout
+    /// is 503 and a full disk 507, both with `Retry-After` (nothing was done: the caller may
+    /// try again); a read-only or damaged database, or anything else, is 500. `what` says what
+    /// did not happen.
+    pub fn from_store(error: &tikker_store::StoreError, what: &str) -> ApiError {
+        use tikker_store::Fault;
+        let fault = error.fault();
+        let message = format!("{what}: {fault} ({})", error.detail());
+        match fault {
+            Fault::Locked => {
+                tracing::warn!(error = %error, "{what}: the database is locked; the caller is told to retry");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).retry_after(5)
+            }
+            Fault::DiskFull => {
+                tracing::error!(error = %error, "{what}: the disk is full");
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, message).retry_after(60)
+            }
+            _ => ApiError::internal(message),
         }
     }
 
@@ -127,6 +159,19 @@ impl From<InputError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after;
+        let mut response = self.answer();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl ApiError {
+    fn answer(self) -> Response {
         if self.predict_user {
             let message = match &self.field {
                 Some(field) if !self.message.contains(field.as_str()) => {

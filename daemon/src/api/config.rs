@@ -6,6 +6,11 @@
 //! tcp = true                 # tikker daemon serves the API over TCP too (the control socket always)
 //! allow_remote = false       # a listen address that is not loopback needs this; then every call
 //!                            # needs the token, whatever its route
+//! max_connections = 256      # TCP connections served at once; beyond, 503 and closed (also kept
+//!                            # 128 below the open-file limit, for the control socket and files)
+//! header_timeout_s = 10      # a request's headers (or the next request on a kept-alive
+//!                            # connection) must arrive within this; else the connection closes
+//! body_timeout_s = 30        # a request's body must arrive within this; else 408
 //! ```
 
 use std::net::SocketAddr;
@@ -24,6 +29,14 @@ pub struct ApiConfig {
     /// Whether a listen address that is not loopback is allowed; with it, every call over TCP
     /// needs the token.
     pub allow_remote: bool,
+    /// TCP connections served at once (1 to 65,536); beyond, a connection is answered 503 and
+    /// closed.
+    pub max_connections: usize,
+    /// Seconds a request's headers may take to arrive, counted from the connection's start or
+    /// from the previous answer on a kept-alive connection (1 to 3,600).
+    pub header_timeout_s: u64,
+    /// Seconds a request's body may take to arrive (1 to 3,600).
+    pub body_timeout_s: u64,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +46,9 @@ impl Default for ApiConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8003)),
             tcp: true,
             allow_remote: false,
+            max_connections: 256,
+            header_timeout_s: 10,
+            body_timeout_s: 30,
         }
     }
 }
@@ -40,6 +56,20 @@ impl Default for ApiConfig {
 impl ApiConfig {
     /// Checks the section.
     pub fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=65_536).contains(&self.max_connections) {
+            bail!(
+                "api.max_connections = {} is out of range: give 1 to 65536",
+                self.max_connections
+            );
+        }
+        for (name, value) in [
+            ("api.header_timeout_s", self.header_timeout_s),
+            ("api.body_timeout_s", self.body_timeout_s),
+        ] {
+            if !(1..=3600).contains(&value) {
+                bail!("{name} = {value} is out of range: give 1 to 3600 seconds");
+            }
+        }
         self.check_listen(self.listen, "api.listen")
     }
 

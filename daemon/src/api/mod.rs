@@ -13,8 +13,8 @@
 //! |---|---|---|
 //! | `GET /health` | status and version | no |
 //! | `POST /patterns/detect` | typing patterns of the request | no |
-//! | `POST /profile/build` | profile of the request, stored as its `user_id`'s baseline | no |
-//! | `POST /anomalies/detect` | speed and rhythm deviations from the baseline | no |
+//! | `POST /profile/build` | profile of the request, stored as its `user_id`'s baseline | yes |
+//! | `POST /anomalies/detect` | speed and rhythm deviations from the baseline (stores the first one with the token only) | no |
 //! | `POST /authenticity/check` | the verifier's score against the baseline | no |
 //! | `POST /behavior/predict` | behaviour category by the trained model | no |
 //! | `POST /predict_user`, `POST /` | user identification from the 8-number summary | no |
@@ -23,9 +23,14 @@
 //! | `GET /status`, `POST /pause`, `POST /resume` | the daemon's control | yes |
 //! | `GET /scores`, `GET /alerts`, `GET /stats/daily` | what the daemon stored | yes |
 //! | `GET /openapi.json` | this API's OpenAPI 3 description | no |
+//!
+//! Over TCP, [`admission`] caps the connections and the bodies in flight and times out slow
+//! headers and bodies; nothing is stored for a caller without the token ([`security`]).
 
+pub mod admission;
 pub mod analytics;
 pub mod body;
+pub mod cache;
 pub mod config;
 pub mod control;
 pub mod data;
@@ -51,8 +56,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use self::admission::{BodyBudget, read_body_within_limits};
 use self::body::ApiError;
-use self::security::{ApiToken, TcpPolicy, Transport, require_token, tcp_guard};
+use self::security::{ApiToken, MayWrite, TcpPolicy, Transport, require_token, tcp_guard};
 use self::state::{ApiState, Limits};
 use self::store::ApiStore;
 use crate::control::OwnerOnlyListener;
@@ -102,6 +108,7 @@ pub struct Api {
     state: Arc<ApiState>,
     policy: Arc<TcpPolicy>,
     openapi: Arc<str>,
+    budget: Arc<BodyBudget>,
 }
 
 impl Api {
@@ -125,6 +132,7 @@ impl Api {
             .to_json()
             .context("writing the OpenAPI description")?;
         Ok(Api {
+            budget: Arc::new(BodyBudget::new(limits)),
             state,
             policy,
             openapi: Arc::from(openapi),
@@ -153,6 +161,15 @@ impl Api {
                 .into_response()
             })
             .layer(DefaultBodyLimit::max(self.state.limits.max_body_bytes))
+            .layer(from_fn_with_state(
+                self.budget.clone(),
+                read_body_within_limits,
+            ))
+    }
+
+    /// The state the handlers share (its caches, for measurements).
+    pub fn state(&self) -> &Arc<ApiState> {
+        &self.state
     }
 
     /// The routes as TCP serves them: the Host check, and the token where needed.
@@ -163,7 +180,9 @@ impl Api {
 
     /// The routes as the owner-only Unix socket serves them: all trusted.
     pub fn unix_router(&self) -> Router {
-        self.router().layer(Extension(Transport::Unix))
+        self.router()
+            .layer(Extension(Transport::Unix))
+            .layer(Extension(MayWrite(true)))
     }
 }
 
@@ -172,13 +191,13 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
     let open = OpenApiRouter::new()
         .routes(routes!(analytics::health))
         .routes(routes!(analytics::detect_patterns))
-        .routes(routes!(analytics::build_profile))
         .routes(routes!(analytics::detect_anomalies))
         .routes(routes!(analytics::check_authenticity))
         .routes(routes!(analytics::predict_behavior))
         .routes(routes!(predict_user::predict_user))
         .routes(routes!(predict_user::predict_user_at_root));
     let guarded = OpenApiRouter::new()
+        .routes(routes!(analytics::build_profile))
         .routes(routes!(analytics::analyze_temporal))
         .routes(routes!(analytics::train_model))
         .routes(routes!(control::status))
@@ -204,6 +223,8 @@ pub struct ApiOptions {
     pub allow_remote: bool,
     /// Where the token lives.
     pub token_file: PathBuf,
+    /// Connection and request limits.
+    pub limits: Limits,
 }
 
 impl ApiOptions {
@@ -217,6 +238,12 @@ impl ApiOptions {
             tcp: (config.tcp || listen.is_some()).then_some(address),
             allow_remote: config.allow_remote,
             token_file: crate::paths::api_token_file()?,
+            limits: Limits {
+                max_connections: config.max_connections,
+                header_timeout: std::time::Duration::from_secs(config.header_timeout_s),
+                body_timeout: std::time::Duration::from_secs(config.body_timeout_s),
+                ..Limits::default()
+            },
         })
     }
 }
@@ -226,27 +253,6 @@ pub async fn bind_tcp(address: SocketAddr) -> anyhow::Result<tokio::net::TcpList
     tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("the HTTP API cannot listen on {address}"))
-}
-
-/// Serves `router` on `listener` until `stop` changes.
-async fn serve_tcp(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|stream| {
-        // Answers are small: send them at once.
-        let _ = stream.set_nodelay(true);
-    });
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = stop.changed().await;
-        })
-        .await;
-    if let Err(e) = served {
-        tracing::warn!(error = %e, "the HTTP API stopped serving TCP");
-    }
 }
 
 /// The API servers of a running daemon: its control socket and, if configured, TCP.
@@ -277,7 +283,7 @@ impl DaemonApi {
             Some(daemon),
             token.clone().unwrap_or_else(|| ApiToken::new("")),
             options.allow_remote,
-            Limits::default(),
+            options.limits,
         )?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -295,7 +301,12 @@ impl DaemonApi {
                 Ok(listener) => {
                     let local = listener.local_addr().unwrap_or(address);
                     tracing::info!(address = %local, "HTTP API listening");
-                    tasks.push(tokio::spawn(serve_tcp(listener, api.tcp_router(), stopped)));
+                    tasks.push(tokio::spawn(admission::serve_tcp(
+                        listener,
+                        api.tcp_router(),
+                        options.limits,
+                        stopped,
+                    )));
                 }
                 Err(e) => tracing::warn!(
                     error = %format!("{e:#}"),
@@ -328,20 +339,19 @@ pub fn serve(database: &crate::db_key::Database, options: &ApiOptions) -> anyhow
         .context("starting the async runtime")?;
     runtime.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
-        let api = Api::new(
-            database,
-            None,
-            token,
-            options.allow_remote,
-            Limits::default(),
-        )?;
+        let api = Api::new(database, None, token, options.allow_remote, options.limits)?;
         let listener = bind_tcp(address).await?;
         let local = listener.local_addr().unwrap_or(address);
         let mut sigterm = signal(SignalKind::terminate()).context("handling signals")?;
         let mut sigint = signal(SignalKind::interrupt()).context("handling signals")?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tracing::info!(address = %local, database = %database.path().display(), "HTTP API listening");
-        let server = tokio::spawn(serve_tcp(listener, api.tcp_router(), stopped));
+        let server = tokio::spawn(admission::serve_tcp(
+            listener,
+            api.tcp_router(),
+            options.limits,
+            stopped,
+        ));
         tokio::select! {
             _ = sigterm.recv() => tracing::info!(signal = "SIGTERM", "stopping"),
             _ = sigint.recv() => tracing::info!(signal = "SIGINT", "stopping"),

@@ -4,8 +4,11 @@
 //!   check ([`crate::control::OwnerOnlyListener`]): every route answers there without a token.
 //! - **Over TCP on loopback**, the routes that compute only on the request's events answer
 //!   without a token, as the original service documents; the routes that read or change what
-//!   tikker stored (temporal analysis, model training, the daemon's own routes) need
-//!   `Authorization: Bearer <token>`. The `Host` header must name loopback (`localhost`,
+//!   tikker stored (building a baseline, temporal analysis, model training, the daemon's own
+//!   routes) need `Authorization: Bearer <token>`. Nothing is stored for a caller without the
+//!   token: `/anomalies/detect` without one compares with a stored baseline but never stores
+//!   one ([`MayWrite`]), so another account on the machine cannot fill the owner's disk or
+//!   memory through the API. The `Host` header must name loopback (`localhost`,
 //!   `127.0.0.1`, `[::1]`, with any port), so that a web page cannot reach the API through DNS
 //!   rebinding; the API sends no CORS headers, so browsers keep other origins from reading its
 //!   answers.
@@ -128,6 +131,11 @@ fn create(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether the request may store anything: it came over the owner-only Unix socket or carries
+/// the token. Set on every request by [`tcp_guard`] and the Unix router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MayWrite(pub bool);
+
 /// How a request reached the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -231,7 +239,9 @@ pub async fn tcp_guard(
             }
         }
     }
+    let may_write = has_token(request.headers(), &policy.token);
     request.extensions_mut().insert(Transport::Tcp);
+    request.extensions_mut().insert(MayWrite(may_write));
     next.run(request).await
 }
 

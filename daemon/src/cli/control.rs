@@ -73,6 +73,25 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     if let Some(reason) = &report.waiting_reason {
         outln!("  not capturing: {reason}");
     }
+    if let Some(storage) = &report.storage {
+        outln!(
+            "  not recording: {} (since {}): {} fail ({}); kept in memory and retried: {} events, {} records",
+            storage.cause.describe(),
+            local_time(&storage.since),
+            storage.failing.join(", "),
+            storage.error,
+            storage.pending_events,
+            storage.pending_records
+        );
+    }
+    if let Some(damage) = &report.history_damage {
+        outln!(
+            "  stored typing damaged: {} parts could not be read ({}); recording goes on. To recover: {}",
+            damage.parts,
+            damage.error,
+            damage.recovery
+        );
+    }
     if report.paused {
         match &report.paused_until {
             Some(end) => outln!("  paused until {}", local_time(end)),

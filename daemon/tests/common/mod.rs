@@ -15,12 +15,15 @@ use tikker_store::{EventFilter, Store, StoreError};
 #[derive(Debug)]
 pub struct TestHome {
     pub dir: tempfile::TempDir,
+    /// The database, when not `tikker.db` in the home (say on a small disk of its own).
+    pub database: Option<PathBuf>,
 }
 
 impl TestHome {
     pub fn new() -> TestHome {
         let home = TestHome {
             dir: tempfile::tempdir().unwrap(),
+            database: None,
         };
         // Tests replay typing recorded long ago: the retention (28 days by default) would prune
         // it while the daemon runs. A test about retention writes its own configuration.
@@ -50,12 +53,31 @@ impl TestHome {
     }
 
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("tikker.db")
+        self.database
+            .clone()
+            .unwrap_or_else(|| self.dir.path().join("tikker.db"))
     }
 
     /// `tikker` with this home's environment and nothing of the caller's (but PATH).
     pub fn tikker(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tikker"));
+        self.environment(&mut cmd);
+        cmd
+    }
+
+    /// `tikker` run by `prlimit --nofile=N:N`: with at most `open_files` open files, a limit it
+    /// cannot raise (the usual 1,024 of a session without `LimitNOFILE=`).
+    pub fn tikker_with_open_files(&self, open_files: u64) -> Command {
+        tikker_testkit::require("prlimit");
+        let mut cmd = Command::new("prlimit");
+        self.environment(&mut cmd);
+        cmd.arg(format!("--nofile={open_files}:{open_files}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_tikker"));
+        cmd
+    }
+
+    fn environment(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("HOME", self.path())
             .env("USER", "tester")
@@ -65,7 +87,6 @@ impl TestHome {
             .env("TZ", "UTC")
             .env("RUST_LOG", "info")
             .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-        cmd
     }
 
     /// `tikker --db DB ARGS…`, run to completion.
@@ -89,8 +110,18 @@ impl TestHome {
 
     /// Starts `tikker --db DB daemon ARGS…` with its log in a file.
     pub fn start_daemon(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Daemon {
+        self.start_daemon_by(self.tikker(), args, extra_env)
+    }
+
+    /// Starts the daemon as [`TestHome::start_daemon`] does, with the command `cmd` (say
+    /// [`TestHome::tikker_with_open_files`]).
+    pub fn start_daemon_by(
+        &self,
+        mut cmd: Command,
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> Daemon {
         let log = self.path().join(format!("daemon-{}.log", unique_suffix()));
-        let mut cmd = self.tikker();
         cmd.arg("--db")
             .arg(self.db())
             .arg("daemon")
