@@ -773,3 +773,22 @@ fn a_million_bad_rows_import_in_bounded_memory_and_huge_fields_are_cut() {
         out.stdout.len()
     );
 }
+
+/// `tikker token` prints the token and nothing else: no log line on standard error, even the
+/// first time, when it creates the token.
+#[test]
+fn token_writes_the_token_only() {
+    let home = tempfile::tempdir().unwrap();
+    let first = tikker(home.path()).arg("token").output().unwrap();
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stderr),
+        "",
+        "nothing on stderr"
+    );
+    let token = String::from_utf8(first.stdout).unwrap();
+    assert_eq!(token.lines().count(), 1, "{token}");
+    let again = tikker(home.path()).arg("token").output().unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), token);
+    assert!(again.stderr.is_empty());
+}
