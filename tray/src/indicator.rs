@@ -3,7 +3,8 @@
 //!
 //! The menu, top to bottom: the status line, the score and verdict, the enrolment progress
 //! (only while enrolling), a notice (only when there is one), "Pause for 15 minutes",
-//! "Pause until resumed", "Resume", "Open data folder", "Quit tray". Only what changed is sent
+//! "Pause until resumed", "Resume", "Open data folder", "Start tikker" (enabled when no daemon
+//! runs), "Quit tray". Only what changed is sent
 //! to the host, so an open menu is not rebuilt under the pointer every poll.
 
 use anyhow::Context;
@@ -24,16 +25,19 @@ pub enum Action {
     Resume,
     /// Open the data folder in the file manager.
     OpenDataFolder,
+    /// Start the daemon (no daemon runs).
+    StartDaemon,
     /// Quit the tray (the daemon keeps running).
     Quit,
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 6] = [
         Action::PauseQuarterHour,
         Action::PauseUntilResumed,
         Action::Resume,
         Action::OpenDataFolder,
+        Action::StartDaemon,
         Action::Quit,
     ];
 
@@ -44,6 +48,7 @@ impl Action {
             Action::PauseUntilResumed => "pause",
             Action::Resume => "resume",
             Action::OpenDataFolder => "open-data-folder",
+            Action::StartDaemon => "start-daemon",
             Action::Quit => "quit",
         }
     }
@@ -54,6 +59,7 @@ impl Action {
             Action::PauseUntilResumed => "Pause until resumed",
             Action::Resume => "Resume",
             Action::OpenDataFolder => "Open data folder",
+            Action::StartDaemon => "Start tikker",
             Action::Quit => "Quit tray",
         }
     }
@@ -75,6 +81,7 @@ pub struct Indicator {
     pause_quarter_hour: MenuItem,
     pause_until_resumed: MenuItem,
     resume: MenuItem,
+    start: MenuItem,
     shown: TrayView,
 }
 
@@ -104,6 +111,7 @@ impl Indicator {
         let pause_until_resumed = action(Action::PauseUntilResumed, view.can_pause);
         let resume = action(Action::Resume, view.can_resume);
         let open_data_folder = action(Action::OpenDataFolder, true);
+        let start = action(Action::StartDaemon, view.can_start);
         let quit = action(Action::Quit, true);
         let menu = Menu::new();
         let mut items: Vec<&dyn IsMenuItem> = vec![&status, &score];
@@ -122,6 +130,7 @@ impl Indicator {
             &resume,
             &second_separator,
             &open_data_folder,
+            &start,
             &quit,
         ]);
         menu.append_items(&items)
@@ -146,6 +155,7 @@ impl Indicator {
             pause_quarter_hour,
             pause_until_resumed,
             resume,
+            start,
             shown: view,
         })
     }
@@ -183,6 +193,7 @@ impl Indicator {
             (&self.pause_quarter_hour, old.can_pause, view.can_pause),
             (&self.pause_until_resumed, old.can_pause, view.can_pause),
             (&self.resume, old.can_resume, view.can_resume),
+            (&self.start, old.can_start, view.can_start),
         ] {
             if was != is {
                 item.set_enabled(is);
