@@ -529,6 +529,59 @@ impl KeyCode {
             .map(|index| KEY_NAMES[index].1)
     }
 
+    /// What is printed on the key (US layout), for people to read: `A`, `1`, `Space`, `Enter`,
+    /// `Left Shift`, `;`; machine formats (JSON, CSV) keep the code or [`KeyCode::name`].
+    /// Unnamed codes read `key 250`.
+    pub fn label(self) -> String {
+        let Some(name) = self.name() else {
+            return format!("key {}", self.0);
+        };
+        let fixed = match name {
+            "ESC" => "Esc",
+            "MINUS" => "-",
+            "EQUAL" => "=",
+            "BACKSPACE" => "Backspace",
+            "TAB" => "Tab",
+            "LEFTBRACE" => "[",
+            "RIGHTBRACE" => "]",
+            "ENTER" => "Enter",
+            "LEFTCTRL" => "Left Ctrl",
+            "RIGHTCTRL" => "Right Ctrl",
+            "SEMICOLON" => ";",
+            "APOSTROPHE" => "'",
+            "GRAVE" => "`",
+            "LEFTSHIFT" => "Left Shift",
+            "RIGHTSHIFT" => "Right Shift",
+            "BACKSLASH" => "\\",
+            "COMMA" => ",",
+            "DOT" => ".",
+            "SLASH" => "/",
+            "LEFTALT" => "Alt",
+            "RIGHTALT" => "AltGr",
+            "SPACE" => "Space",
+            "CAPSLOCK" => "Caps Lock",
+            "NUMLOCK" => "Num Lock",
+            "SCROLLLOCK" => "Scroll Lock",
+            "LEFTMETA" => "Super",
+            "RIGHTMETA" => "Right Super",
+            "PAGEUP" => "Page Up",
+            "PAGEDOWN" => "Page Down",
+            "SYSRQ" => "Print Screen",
+            "KPENTER" => "Keypad Enter",
+            _ => "",
+        };
+        if !fixed.is_empty() {
+            return fixed.to_owned();
+        }
+        if let Some(rest) = name.strip_prefix("KP") {
+            return format!("Keypad {}", title_case(rest));
+        }
+        if name.chars().count() == 1 || (name.starts_with('F') && name[1..].parse::<u8>().is_ok()) {
+            return name.to_owned();
+        }
+        title_case(name)
+    }
+
     /// Whether this is a modifier key (Shift, Ctrl, Alt, Meta, AltGr, CapsLock, NumLock).
     pub fn is_modifier(self) -> bool {
         matches!(self.0, 29 | 42 | 54 | 56 | 58 | 69 | 97 | 100 | 125 | 126)
@@ -539,6 +592,18 @@ impl KeyCode {
     /// characters for typing speed.
     pub fn is_text_key(self) -> bool {
         matches!(self.0, 2..=28 | 30..=41 | 43..=53 | 55 | 57 | 71..=83 | 86 | 89 | 96 | 98 | 111 | 117 | 121)
+    }
+}
+
+/// `HOME` → `Home`.
+fn title_case(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
+        None => String::new(),
     }
 }
 
@@ -573,6 +638,24 @@ impl FromStr for KeyCode {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[test]
+    fn labels_are_what_is_printed_on_the_key() {
+        for (code, label) in [
+            (KeyCode::SPACE, "Space"),
+            (KeyCode(30), "A"),
+            (KeyCode(2), "1"),
+            (KeyCode::ENTER, "Enter"),
+            (KeyCode::LEFT_SHIFT, "Left Shift"),
+            (KeyCode(39), ";"),
+            (KeyCode(59), "F1"),
+            (KeyCode(102), "Home"),
+            (KeyCode(79), "Keypad 1"),
+            (KeyCode(600), "key 600"),
+        ] {
+            assert_eq!(code.label(), label, "{code}");
+        }
+    }
 
     #[test]
     fn key_names_are_sorted_for_binary_search() {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::authenticator::OwnerLink;
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::WriterCommand;
 use crate::store_health::StoreHealth;
@@ -53,6 +54,7 @@ pub struct DaemonState {
     writer: SyncSender<WriterCommand>,
     auth: Arc<Mutex<AuthStatus>>,
     health: Arc<StoreHealth>,
+    owner_link: OwnerLink,
     phase: Mutex<Phase>,
     /// The task that ends a timed pause.
     pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
@@ -70,6 +72,7 @@ impl DaemonState {
         writer: SyncSender<WriterCommand>,
         auth: Arc<Mutex<AuthStatus>>,
         health: Arc<StoreHealth>,
+        owner_link: OwnerLink,
     ) -> DaemonState {
         DaemonState {
             database,
@@ -80,6 +83,7 @@ impl DaemonState {
             writer,
             auth,
             health,
+            owner_link,
             phase: Mutex::new(Phase::Starting),
             pause_timer: Mutex::new(None),
             privacy: Mutex::new(PrivacyStatus::default()),
@@ -100,6 +104,11 @@ impl DaemonState {
                 .ok()
                 .map(|t| t.to_string());
         }
+    }
+
+    /// How the owner's "It was me" reaches the authentication monitor.
+    pub fn owner_link(&self) -> &OwnerLink {
+        &self.owner_link
     }
 
     /// Sets the capture phase.

@@ -460,6 +460,9 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
                     notified: true,
                     action: Some("loginctl lock-session: exit status: 0".into()),
                     kind,
+                    evidence_from_us: None,
+                    evidence_to_us: None,
+                    marked_false_us: None,
                 })
                 .unwrap();
         }
@@ -769,4 +772,23 @@ fn a_million_bad_rows_import_in_bounded_memory_and_huge_fields_are_cut() {
         "{} bytes on stdout",
         out.stdout.len()
     );
+}
+
+/// `tikker token` prints the token and nothing else: no log line on standard error, even the
+/// first time, when it creates the token.
+#[test]
+fn token_writes_the_token_only() {
+    let home = tempfile::tempdir().unwrap();
+    let first = tikker(home.path()).arg("token").output().unwrap();
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stderr),
+        "",
+        "nothing on stderr"
+    );
+    let token = String::from_utf8(first.stdout).unwrap();
+    assert_eq!(token.lines().count(), 1, "{token}");
+    let again = tikker(home.path()).arg("token").output().unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), token);
+    assert!(again.stderr.is_empty());
 }

@@ -56,7 +56,7 @@ pub use encryption::{DbKey, Encryption, FileKind};
 pub use fault::Fault;
 pub use forget::Forgotten;
 pub use read::{Damage, EventFilter, Scan, SessionInfo};
-pub use verdicts::{StoredAlert, StoredScore};
+pub use verdicts::{MarkedFalse, StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
 
 /// What went wrong in the store. Every variant says what tikker was doing.

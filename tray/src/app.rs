@@ -1,5 +1,10 @@
 //! The tray's loop: ask the daemon for its status every few seconds, show it, and carry out what
-//! the menu asks (pause, resume, open the data folder, quit).
+//! the menu asks (pause, resume, open the data folder, start the daemon, quit).
+//!
+//! "Open data folder" and "Start tikker" report a failure in the menu: `xdg-open` that cannot
+//! start or exits non-zero, a daemon that neither `systemctl --user start tikker` nor the
+//! `tikker daemon` binary could start. After Pause then Resume, the verdict from before the pause
+//! is not shown ([`forget_scores_before`]).
 //!
 //! Everything runs on one thread (the tray item is not `Send`); tray-icon's D-Bus side runs on
 //! its own threads and hands menu clicks over through a channel. A missing, stopped or restarted
@@ -17,7 +22,7 @@ use tray_icon::TrayIconEvent;
 use tray_icon::menu::MenuEvent;
 
 use crate::indicator::{Action, Indicator};
-use crate::view::view;
+use crate::view::{forget_scores_before, view};
 use tikker_wire::client::{ControlClient, LinkError};
 use tikker_wire::status::StatusReport as DaemonStatus;
 
@@ -51,6 +56,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let client = ControlClient::new(settings.socket.clone());
     let mut tracker = DaemonTracker::default();
     let mut notice = Notice::default();
+    let mut resumes = ResumeTracker::default();
+    // Failures of helpers that end after the click (xdg-open, the daemon's start).
+    let (failures, mut failed) = tokio::sync::mpsc::unbounded_channel::<String>();
 
     let observed = client.status().await;
     tracker.observe(&observed, &zone);
@@ -65,7 +73,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("handling SIGINT")?;
 
     loop {
-        let observed = tokio::select! {
+        let mut observed = tokio::select! {
             _ = poll.tick() => client.status().await,
             Some(id) = clicked.recv() => {
                 let Some(action) = Action::from_menu_id(&id) else { continue };
@@ -99,10 +107,19 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                         None
                     }
                     Action::OpenDataFolder => {
-                        if let Err(why) = open_folder(indicator.data_folder()) {
+                        if let Err(why) = open_folder(indicator.data_folder(), failures.clone()) {
                             tracing::warn!("{why}");
                             notice.set(why, FAILURE_NOTICE_FOR);
                         }
+                        None
+                    }
+                    Action::StartDaemon => {
+                        let failures = failures.clone();
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(why) = start_daemon() {
+                                let _ = failures.send(why);
+                            }
+                        });
                         None
                     }
                 };
@@ -120,9 +137,18 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                     None => client.status().await,
                 }
             }
+            Some(why) = failed.recv() => {
+                tracing::warn!("{why}");
+                notice.set(why, FAILURE_NOTICE_FOR);
+                client.status().await
+            }
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
         };
+        if let Ok(status) = observed.as_mut() {
+            let resumed_at = resumes.observe(status.paused);
+            forget_scores_before(status, resumed_at);
+        }
         if let Some(change) = tracker.observe(&observed, &zone) {
             notice.set(change, DAEMON_NOTICE_FOR);
         }
@@ -141,15 +167,28 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens `folder` in the desktop's file manager (`xdg-open`), without waiting for it.
-fn open_folder(folder: &Path) -> Result<(), String> {
+/// Opens `folder` in the desktop's file manager (`xdg-open`), without waiting for it; if it ends
+/// with a failure, `failures` hears why.
+fn open_folder(
+    folder: &Path,
+    failures: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<(), String> {
+    open_folder_with(Path::new("xdg-open"), folder, failures)
+}
+
+/// [`open_folder`] with `opener` in the place of `xdg-open`.
+fn open_folder_with(
+    opener: &Path,
+    folder: &Path,
+    failures: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<(), String> {
     if !folder.is_dir() {
         return Err(format!(
             "Could not open {}: it does not exist yet (the daemon creates it)",
             folder.display()
         ));
     }
-    let mut child = std::process::Command::new("xdg-open")
+    let mut child = std::process::Command::new(opener)
         .arg(folder)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -161,11 +200,114 @@ fn open_folder(folder: &Path) -> Result<(), String> {
                 folder.display()
             )
         })?;
-    // Reap it whenever it ends, so that no zombie is left behind.
-    std::thread::spawn(move || {
-        let _ = child.wait();
+    // Reap it whenever it ends (no zombie is left behind), and say if it failed.
+    let shown = folder.display().to_string();
+    std::thread::spawn(move || match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let _ = failures.send(format!(
+                "Could not open {shown}: xdg-open {status} (is a file manager installed?)"
+            ));
+        }
+        Err(e) => {
+            let _ = failures.send(format!("Could not open {shown}: xdg-open: {e}"));
+        }
     });
     Ok(())
+}
+
+/// How long "Start tikker" waits for `systemctl --user start tikker`.
+const SYSTEMCTL_LIMIT: Duration = Duration::from_secs(15);
+
+/// "Start tikker": the user unit (`systemctl --user start tikker`), or, where there is no such
+/// unit or no user systemd, the `tikker daemon` binary (beside this one, else on `PATH`) as a
+/// process of its own. Blocks for at most [`SYSTEMCTL_LIMIT`]; says why when neither worked.
+fn start_daemon() -> Result<(), String> {
+    use std::process::{Command, Stdio};
+    let unit = Command::new("systemctl")
+        .args(["--user", "start", "tikker"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let unit_error = match unit {
+        Ok(mut child) => {
+            let started = Instant::now();
+            loop {
+                match child.try_wait() {
+                    Ok(Some(status)) if status.success() => {
+                        tracing::info!("started the daemon: systemctl --user start tikker");
+                        return Ok(());
+                    }
+                    Ok(Some(status)) => break format!("systemctl --user start tikker: {status}"),
+                    Ok(None) if started.elapsed() < SYSTEMCTL_LIMIT => {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Ok(None) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break "systemctl --user start tikker did not finish in 15 s".to_owned();
+                    }
+                    Err(e) => break format!("systemctl --user start tikker: {e}"),
+                }
+            }
+        }
+        Err(e) => format!("systemctl: {e}"),
+    };
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("tikker")))
+        .filter(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("tikker"));
+    let mut daemon = Command::new(&binary);
+    daemon
+        .arg("daemon")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // Its own session: it outlives the tray.
+    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
+    match daemon.spawn() {
+        Ok(mut child) => {
+            tracing::info!(binary = %binary.display(), reason = %unit_error, "started the daemon without systemd");
+            // A daemon that fails at once (another one starting, a bad configuration) is said.
+            std::thread::sleep(Duration::from_secs(2));
+            match child.try_wait() {
+                Ok(Some(status)) if !status.success() => Err(format!(
+                    "Could not start tikker: {unit_error}; {} daemon: {status} (see journalctl or run `tikker daemon` in a terminal)",
+                    binary.display()
+                )),
+                _ => {
+                    std::thread::spawn(move || {
+                        let _ = child.wait();
+                    });
+                    Ok(())
+                }
+            }
+        }
+        Err(e) => Err(format!(
+            "Could not start tikker: {unit_error}; {}: {e}",
+            binary.display()
+        )),
+    }
+}
+
+/// Notices capture resuming, from successive answers: the moment the tray first saw it.
+#[derive(Debug, Default)]
+struct ResumeTracker {
+    was_paused: bool,
+    resumed_at: Option<jiff::Timestamp>,
+}
+
+impl ResumeTracker {
+    /// Takes whether capture is paused now; returns when it was last seen resuming.
+    fn observe(&mut self, paused: bool) -> Option<jiff::Timestamp> {
+        if self.was_paused && !paused {
+            self.resumed_at = Some(jiff::Timestamp::now());
+        }
+        self.was_paused = paused;
+        self.resumed_at
+    }
 }
 
 /// A passing message shown in the menu and tooltip until it expires.
@@ -316,8 +458,32 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_xdg_open_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("xdg-open");
+        std::fs::write(&script, "#!/bin/sh\nexit 4\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let (failures, mut failed) = tokio::sync::mpsc::unbounded_channel();
+        open_folder_with(&script, dir.path(), failures).unwrap();
+        let why = failed.blocking_recv().unwrap();
+        assert!(why.contains("exit status: 4"), "{why}");
+        assert!(why.contains(&dir.path().display().to_string()), "{why}");
+    }
+
+    #[test]
+    fn resuming_is_noticed_once_per_resume() {
+        let mut resumes = ResumeTracker::default();
+        assert_eq!(resumes.observe(false), None);
+        assert_eq!(resumes.observe(true), None);
+        let first = resumes.observe(false).unwrap();
+        assert_eq!(resumes.observe(false), Some(first), "the moment is kept");
+    }
+
+    #[test]
     fn opening_a_missing_folder_says_why() {
-        let why = open_folder(Path::new("/nonexistent/tikker")).unwrap_err();
+        let (failures, _failed) = tokio::sync::mpsc::unbounded_channel();
+        let why = open_folder(Path::new("/nonexistent/tikker"), failures).unwrap_err();
         assert!(why.contains("does not exist yet"), "{why}");
     }
 }

@@ -2,7 +2,8 @@
 //! colour, with an optional white mark (two pause bars, or a dash when no daemon answers).
 //!
 //! The face colours are exact RGB values that the desktop tests look for in screenshots and in
-//! the item's `IconPixmap`: green `#2EA043`, amber `#E3A008`, red `#D1242F`, grey `#8C8C8C`.
+//! the item's `IconPixmap`: green `#2EA043`, amber `#E3A008`, red `#D1242F`, blue `#1F6FEB`
+//! (learning), grey `#8C8C8C`.
 
 use crate::view::{IconLook, Mark, Shade};
 
@@ -20,6 +21,7 @@ pub fn colours(shade: Shade) -> (Rgb, Rgb) {
         Shade::Green => ([0x2E, 0xA0, 0x43], [0x1A, 0x6B, 0x2B]),
         Shade::Amber => ([0xE3, 0xA0, 0x08], [0x9A, 0x6B, 0x00]),
         Shade::Red => ([0xD1, 0x24, 0x2F], [0x8B, 0x15, 0x1D]),
+        Shade::Blue => ([0x1F, 0x6F, 0xEB], [0x12, 0x43, 0x8F]),
         Shade::Grey => ([0x8C, 0x8C, 0x8C], [0x5A, 0x5A, 0x5A]),
     }
 }
@@ -136,7 +138,13 @@ mod tests {
 
     #[test]
     fn the_face_has_the_exact_state_colour_and_the_corners_are_clear() {
-        for shade in [Shade::Green, Shade::Amber, Shade::Red, Shade::Grey] {
+        for shade in [
+            Shade::Green,
+            Shade::Amber,
+            Shade::Red,
+            Shade::Blue,
+            Shade::Grey,
+        ] {
             let rgba = render(IconLook {
                 shade,
                 mark: Mark::Plain,

@@ -3,7 +3,8 @@
 //!
 //! The menu, top to bottom: the status line, the score and verdict, the enrolment progress
 //! (only while enrolling), a notice (only when there is one), "Pause for 15 minutes",
-//! "Pause until resumed", "Resume", "Forget the last 5 minutes", "Open data folder", "Quit tray". Only what changed is sent
+//! "Pause until resumed", "Resume", "Forget the last 5 minutes", "Open data folder", "Start
+//! tikker" (enabled when no daemon runs), "Quit tray". Only what changed is sent
 //! to the host, so an open menu is not rebuilt under the pointer every poll.
 
 use anyhow::Context;
@@ -26,6 +27,8 @@ pub enum Action {
     ForgetLastFiveMinutes,
     /// Open the data folder in the file manager.
     OpenDataFolder,
+    /// Start the daemon (no daemon runs).
+    StartDaemon,
     /// Quit the tray (the daemon keeps running).
     Quit,
 }
@@ -37,6 +40,7 @@ impl Action {
         Action::Resume,
         Action::ForgetLastFiveMinutes,
         Action::OpenDataFolder,
+        Action::StartDaemon,
         Action::Quit,
     ];
 
@@ -48,6 +52,7 @@ impl Action {
             Action::Resume => "resume",
             Action::ForgetLastFiveMinutes => "forget-5m",
             Action::OpenDataFolder => "open-data-folder",
+            Action::StartDaemon => "start-daemon",
             Action::Quit => "quit",
         }
     }
@@ -59,6 +64,7 @@ impl Action {
             Action::Resume => "Resume",
             Action::ForgetLastFiveMinutes => "Forget the last 5 minutes",
             Action::OpenDataFolder => "Open data folder",
+            Action::StartDaemon => "Start tikker",
             Action::Quit => "Quit tray",
         }
     }
@@ -81,6 +87,7 @@ pub struct Indicator {
     pause_until_resumed: MenuItem,
     resume: MenuItem,
     forget: MenuItem,
+    start: MenuItem,
     shown: TrayView,
 }
 
@@ -114,6 +121,7 @@ impl Indicator {
             view.can_pause || view.can_resume,
         );
         let open_data_folder = action(Action::OpenDataFolder, true);
+        let start = action(Action::StartDaemon, view.can_start);
         let quit = action(Action::Quit, true);
         let menu = Menu::new();
         let mut items: Vec<&dyn IsMenuItem> = vec![&status, &score];
@@ -133,6 +141,7 @@ impl Indicator {
             &forget,
             &second_separator,
             &open_data_folder,
+            &start,
             &quit,
         ]);
         menu.append_items(&items)
@@ -158,6 +167,7 @@ impl Indicator {
             pause_until_resumed,
             resume,
             forget,
+            start,
             shown: view,
         })
     }
@@ -200,6 +210,7 @@ impl Indicator {
                 old.can_pause || old.can_resume,
                 view.can_pause || view.can_resume,
             ),
+            (&self.start, old.can_start, view.can_start),
         ] {
             if was != is {
                 item.set_enabled(is);

@@ -3,8 +3,10 @@
 //! unit-tested without a desktop.
 //!
 //! Colours: green for `authentic` and `likely_authentic`, amber for `uncertain`, red for
-//! `suspicious`; grey whenever no verdict stands: paused (with a pause mark), enrolling,
-//! authentication off or unknown, no source, or no daemon (with a dash).
+//! `suspicious`, blue while it learns the owner's typing (enrolling); grey whenever no verdict
+//! stands: paused (with a pause mark), authentication off or unknown, no source, or no daemon
+//! (with a dash). A score from before a pause is not shown once capture resumes
+//! ([`forget_scores_before`]), nor while paused.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +27,9 @@ pub enum Shade {
     Amber,
     /// Someone else is probably typing.
     Red,
-    /// No verdict: paused, enrolling, unknown, no source or no daemon.
+    /// Learning the owner's typing (enrolling): protection is not on yet.
+    Blue,
+    /// No verdict: paused, unknown, no source or no daemon.
     Grey,
 }
 
@@ -68,6 +72,8 @@ pub struct TrayView {
     pub can_pause: bool,
     /// Whether "Resume" is offered.
     pub can_resume: bool,
+    /// Whether "Start tikker" is offered (no daemon runs).
+    pub can_start: bool,
     /// The folder "Open data folder" opens.
     pub data_folder: PathBuf,
 }
@@ -96,7 +102,7 @@ pub fn view(
             };
             let hint = match error {
                 LinkError::Untrusted(_) => "Nothing was sent to it; remove what the message names",
-                _ => "Start it: systemctl --user start tikker",
+                _ => "Start it: Start tikker, below (or systemctl --user start tikker)",
             };
             TrayView {
                 look: IconLook {
@@ -114,6 +120,7 @@ pub fn view(
                 notice_line: notice.map(menu_line),
                 can_pause: false,
                 can_resume: false,
+                can_start: matches!(error, LinkError::NotRunning(_)),
                 data_folder: fallback_data_folder.to_path_buf(),
             }
         }
@@ -153,6 +160,11 @@ fn connected_view(
     }
 
     let (verdict_shade, score_line, enrolment_line) = authentication(status.auth.as_ref());
+    let score_line = if paused && enrolment_line.is_none() {
+        "No score while paused".to_owned()
+    } else {
+        score_line
+    };
     let capturing = status.state == CaptureState::Capturing && !paused;
     let look = IconLook {
         shade: if capturing {
@@ -182,6 +194,7 @@ fn connected_view(
         notice_line: notice.map(menu_line),
         can_pause: !paused,
         can_resume: paused,
+        can_start: false,
         data_folder: Path::new(&status.database)
             .parent()
             .filter(|folder| !folder.as_os_str().is_empty())
@@ -205,8 +218,8 @@ fn authentication(auth: Option<&AuthStatus>) -> (Shade, String, Option<String>) 
             let needed = auth.enrolment_needed.max(1);
             let percent = (auth.enrolled_keystrokes.min(needed) * 100) / needed;
             (
-                Shade::Grey,
-                "Learning your typing (verdict unknown)".to_owned(),
+                Shade::Blue,
+                "Learning your typing: protection starts when enrolment is done".to_owned(),
                 Some(format!(
                     "Enrolment: {} of {} keystrokes ({percent} %)",
                     thousands(auth.enrolled_keystrokes),
@@ -228,6 +241,24 @@ fn authentication(auth: Option<&AuthStatus>) -> (Shade, String, Option<String>) 
             };
             (shade, line, None)
         }
+    }
+}
+
+/// Drops a verdict scored before `resumed_at` (the moment the tray saw capture resume): after
+/// Pause then Resume, the verdict of the typing before the pause no longer stands.
+pub fn forget_scores_before(status: &mut DaemonStatus, resumed_at: Option<Timestamp>) {
+    let (Some(auth), Some(resumed_at)) = (status.auth.as_mut(), resumed_at) else {
+        return;
+    };
+    let scored_at = auth
+        .scored_at
+        .as_deref()
+        .and_then(|at| at.parse::<Timestamp>().ok());
+    if scored_at.is_none_or(|at| at <= resumed_at) {
+        auth.verdict = Verdict::Unknown;
+        auth.score = None;
+        auth.confidence = None;
+        auth.scored_at = None;
     }
 }
 
@@ -391,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn no_auth_enrolling_or_off_is_grey() {
+    fn no_auth_or_off_is_grey_and_enrolling_blue() {
         let without = show(capturing());
         assert_eq!(without.look.shade, Shade::Grey);
         assert_eq!(without.score_line, "Verdict: unknown (no score)");
@@ -406,7 +437,11 @@ mod tests {
             }),
             ..capturing()
         });
-        assert_eq!(enrolling.look.shade, Shade::Grey);
+        assert_eq!(
+            enrolling.look.shade,
+            Shade::Blue,
+            "learning looks different from no daemon"
+        );
         assert_eq!(
             enrolling.enrolment_line.as_deref(),
             Some("Enrolment: 1,234 of 5,000 keystrokes (24 %)")
@@ -475,6 +510,8 @@ mod tests {
             Some("The daemon stopped at 10:00:00")
         );
         assert!(!shown.can_pause && !shown.can_resume);
+        assert!(shown.can_start, "Start tikker is offered");
+        assert!(shown.tooltip.contains("Start tikker"), "{}", shown.tooltip);
         assert_eq!(shown.data_folder, Path::new("/home/me/.local/share/tikker"));
 
         let stuck = view(
@@ -550,5 +587,38 @@ mod tests {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
+    }
+
+    #[test]
+    fn after_pause_and_resume_the_verdict_from_before_the_pause_is_not_shown() {
+        let scored = |at: &str| DaemonStatus {
+            auth: Some(AuthStatus {
+                scored_at: Some(at.into()),
+                ..monitoring(Verdict::Suspicious, Some(0.01)).unwrap()
+            }),
+            ..capturing()
+        };
+        let paused = show(DaemonStatus {
+            paused: true,
+            state: CaptureState::Paused,
+            ..scored("2026-11-30T10:00:00Z")
+        });
+        assert_eq!(paused.score_line, "No score while paused");
+        assert_eq!(paused.look.shade, Shade::Grey);
+
+        let resumed_at = "2026-11-30T10:05:00Z".parse::<Timestamp>().ok();
+        let mut stale = scored("2026-11-30T10:00:00Z");
+        forget_scores_before(&mut stale, resumed_at);
+        let shown = show(stale);
+        assert_eq!(shown.look.shade, Shade::Grey, "no stale red");
+        assert!(
+            shown.score_line.starts_with("Score: none yet"),
+            "{}",
+            shown.score_line
+        );
+
+        let mut fresh = scored("2026-11-30T10:06:00Z");
+        forget_scores_before(&mut fresh, resumed_at);
+        assert_eq!(show(fresh).look.shade, Shade::Red, "a new verdict stands");
     }
 }

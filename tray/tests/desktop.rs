@@ -7,7 +7,8 @@
 mod common;
 
 use common::{
-    AMBER, Desktop, GREEN, GREY, RED, StandInDaemon, one_at_a_time, wait_for, write_slow_replay,
+    AMBER, BLUE, Desktop, GREEN, GREY, RED, StandInDaemon, one_at_a_time, wait_for,
+    write_slow_replay,
 };
 use serde_json::json;
 
@@ -47,8 +48,8 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
     let item = desktop.wait_for_item(tray.pid());
     desktop.wait_for_tooltip(&item, &["capturing from replay"]);
     // Today's daemon reports no verdict, and a replay this short would not finish enrolment:
-    // grey without a mark.
-    desktop.wait_for_icon("tray-capturing", GREY, false);
+    // blue (learning) without a mark, unlike the grey of no daemon.
+    desktop.wait_for_icon("tray-capturing", BLUE, false);
 
     // "Pause for 15 minutes": the first entry that can be clicked while capturing.
     desktop.click_menu_entry(1, "tray-menu-capturing");
@@ -79,7 +80,7 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
                 .filter(|status| status["paused"] == false && status["state"] == "capturing")
         },
     );
-    desktop.wait_for_icon("tray-resumed", GREY, false);
+    desktop.wait_for_icon("tray-resumed", BLUE, false);
 
     // "Forget the last 5 minutes": the third while capturing (after the two pauses); the daemon
     // deletes that span of typing.
@@ -143,7 +144,7 @@ fn the_tray_is_grey_without_a_daemon_follows_it_as_it_starts_crashes_and_restart
     write_slow_replay(&replay, 30);
     let mut daemon = desktop.start_daemon(&replay, "daemon-first");
     desktop.wait_for_tooltip(&item, &["capturing from replay", "The daemon started at"]);
-    desktop.wait_for_icon("tray-daemon-started", GREY, false);
+    desktop.wait_for_icon("tray-daemon-started", BLUE, false);
 
     // A crash leaves the socket file behind with nobody listening.
     daemon.kill();
@@ -157,7 +158,7 @@ fn the_tray_is_grey_without_a_daemon_follows_it_as_it_starts_crashes_and_restart
     // The panel restarts (a desktop session's panel crashing, say): the item comes back.
     desktop.restart_panel();
     assert_eq!(desktop.wait_for_item(tray.pid()), item);
-    desktop.wait_for_icon("tray-after-panel-restart", GREY, false);
+    desktop.wait_for_icon("tray-after-panel-restart", BLUE, false);
 
     assert!(daemon.terminate().success());
     assert!(tray.terminate().success(), "the tray did not stop cleanly");
@@ -202,7 +203,7 @@ fn verdicts_colour_the_icon_and_pausing_from_the_menu_turns_it_grey() {
 
     daemon.set_status(scored("enrolling", "unknown", None));
     desktop.wait_for_tooltip(&item, &["Enrolment: 1,234 of 5,000 keystrokes (24 %)"]);
-    desktop.wait_for_icon("tray-enrolling", GREY, false);
+    desktop.wait_for_icon("tray-enrolling", BLUE, false);
 
     daemon.set_status(scored("monitoring", "likely_authentic", Some(0.71)));
     desktop.wait_for_icon("tray-likely-authentic", GREEN, false);

@@ -22,6 +22,7 @@
 //! | `POST /model/train` | trains the behaviour model on stored typing | yes |
 //! | `GET /status`, `POST /pause`, `POST /resume` | the daemon's control | yes |
 //! | `GET /scores`, `GET /alerts`, `GET /stats/daily` | what the daemon stored | yes |
+//! | `POST /alerts/{id}/false` | "It was me": the alert is marked false, its typing released | yes |
 //! | `GET /openapi.json` | this API's OpenAPI 3 description | no |
 //!
 //! Over TCP, [`admission`] caps the connections and the bodies in flight and times out slow
@@ -205,6 +206,7 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(control::resume))
         .routes(routes!(records::scores))
         .routes(routes!(records::alerts))
+        .routes(routes!(records::mark_alert_false))
         .routes(routes!(records::daily_stats))
         .routes(routes!(data::forget))
         .route_layer(from_fn_with_state(policy.clone(), require_token));

@@ -133,7 +133,7 @@ enum Command {
     /// Train models on a data set and store them (predict-user: `train identify`).
     Train(train::TrainArgs),
     /// The alerts raised, newest first: when, what raised it, why, what was done.
-    Alerts(review::ReviewArgs),
+    Alerts(review::AlertsArgs),
     /// The scored windows of the authentication monitor, newest first.
     Scores(review::ReviewArgs),
     /// Delete a span of typing from the record: its key events and activity counts (--last 10m).
@@ -276,7 +276,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => default_config_file()?,
     };
     let config = Config::load(&config_file)?;
-    init_logging(&config.log_level);
+    // `tikker token` prints the token and nothing else: scripts read it.
+    if !matches!(cli.command, Command::Token) {
+        init_logging(&config.log_level);
+    }
     let paths = Paths::resolve(config_file, cli.db.as_deref(), &config)?;
     let context = RunContext::new(config, paths);
     match cli.command {

@@ -94,15 +94,16 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let fade = tikker_core::monitor::MonitorConfig::default();
+    let confirm = context.config.monitor.monitor_config().confirm_keystrokes;
     outln!(
-        "Profile of {user}: version {}, saved {}, from {} keystrokes.",
+        "Profile of {user}: version {}, saved {}, learned from {} keystrokes (its enrolment and the typing judged yours since; the newest wait {confirm} keystrokes before they are learned, and older ones fade, so `tikker status` counts more key events).",
         shown.version,
         local_time(stored.created_us),
         shown.keystrokes
     );
     match (shown.words_per_minute, shown.rhythm_consistency) {
         (Some(wpm), Some(consistency)) => outln!(
-            "You type at {wpm:.0} words per minute with a rhythm consistency of {consistency:.2} ({}).",
+            "You type at {wpm:.0} words per minute (characters / 5 per minute of active typing, as `tikker stats` counts) with a rhythm consistency of {consistency:.2} ({}).",
             rhythm_in_words(consistency)
         ),
         (Some(wpm), None) => outln!("You type at {wpm:.0} words per minute."),
@@ -123,7 +124,7 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         let listed: Vec<String> = keys
             .iter()
             .take(5)
-            .map(|(key, _, hold)| format!("{} {hold:.0} ms", KeyCode(*key)))
+            .map(|(key, _, hold)| format!("{} {hold:.0} ms", KeyCode(*key).label()))
             .collect();
         outln!(
             "It knows the hold times of {} keys and the timings of {} key pairs; your most used keys are held: {}.",

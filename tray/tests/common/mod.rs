@@ -21,8 +21,9 @@ use rustix::process::{Pid, Signal, kill_process_group};
 pub const GREEN: [u8; 3] = [0x2E, 0xA0, 0x43];
 pub const AMBER: [u8; 3] = [0xE3, 0xA0, 0x08];
 pub const RED: [u8; 3] = [0xD1, 0x24, 0x2F];
+pub const BLUE: [u8; 3] = [0x1F, 0x6F, 0xEB];
 pub const GREY: [u8; 3] = [0x8C, 0x8C, 0x8C];
-pub const FACES: [[u8; 3]; 4] = [GREEN, AMBER, RED, GREY];
+pub const FACES: [[u8; 3]; 5] = [GREEN, AMBER, RED, BLUE, GREY];
 
 /// Height of the strip of the screen the panel occupies (its size is 40).
 const PANEL_HEIGHT: u32 = 40;
