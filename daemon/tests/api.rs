@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use common::{TestHome, shared_data, typing};
 use rustix::process::{Pid, Signal, kill_process};
 use serde_json::{Value, json};
-use tikker_store::Store;
 
 /// One HTTP/1.1 exchange on `stream` (`Connection: close`): the status and the JSON answer.
 fn exchange(

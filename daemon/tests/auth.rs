@@ -22,7 +22,7 @@ use tikker_core::verify::calibration::Verdict;
 use tikker_research::dataset::Participant;
 use tikker_research::dataset::aalto::read_participant;
 use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
-use tikker_store::{SessionId, Store, StoredAlert, StoredScore};
+use tikker_store::{SessionId, StoredAlert, StoredScore};
 
 /// Participants 31 (the owner) and 32 (the impostor) of `aalto-dev`: a typical pair (the
 /// simulation detects 32 after 36 keystrokes, the severe fast path; the data set's median is 98).
@@ -610,11 +610,16 @@ fn monitor_over(
     };
     let status = Arc::new(Mutex::new(AuthStatus::off()));
     let health = Arc::new(StoreHealth::default());
-    let (running, sender) =
-        Authenticator::open(db, "owner", &settings, status.clone(), health.clone())
-            .unwrap()
-            .start()
-            .unwrap();
+    let (running, sender) = Authenticator::open(
+        &tikker::db_key::Database::plaintext(db.to_path_buf()),
+        "owner",
+        &settings,
+        status.clone(),
+        health.clone(),
+    )
+    .unwrap()
+    .start()
+    .unwrap();
     let mut chunks = splice_chunks(splice).into_iter();
     for chunk in chunks.by_ref().take(ENROL_SENTENCES) {
         sender.send(vec![chunk]);

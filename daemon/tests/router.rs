@@ -1108,7 +1108,10 @@ async fn stored_baselines_and_the_caches_are_capped() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
     assert_eq!(answer["field"], "events");
     assert_eq!(
-        Store::open(&g.db, &tikker_store::Encryption::Off).unwrap().api_baseline_usage().unwrap(),
+        Store::open(&g.db, &tikker_store::Encryption::Off)
+            .unwrap()
+            .api_baseline_usage()
+            .unwrap(),
         (0, 0)
     );
 }
