@@ -252,6 +252,8 @@ impl CommittedSender {
 #[derive(Debug)]
 pub struct Authenticator {
     store: Store,
+    /// The database, for the connections of the notifications' buttons.
+    database: crate::db_key::Database,
     owner: String,
     settings: MonitorSettings,
     monitor: Option<Monitor>,
@@ -320,6 +322,7 @@ impl Authenticator {
         let (commands, owner_words) = std::sync::mpsc::channel();
         let mut authenticator = Authenticator {
             store,
+            database: database.clone(),
             owner: owner.to_owned(),
             settings: settings.clone(),
             monitor: None,

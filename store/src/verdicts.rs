@@ -388,7 +388,7 @@ mod tests {
     #[test]
     fn it_was_me_marks_an_alert_false_once_and_keeps_its_evidence_span() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         let id = store
             .save_alert(&StoredAlert {
                 id: 0,
