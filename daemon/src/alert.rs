@@ -24,14 +24,12 @@
 //! with a 30 s limit. Failures of either are logged and recorded on the alert, never fatal.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use notify_rust::{Notification, Timeout, Urgency};
 use tikker_core::threat::AlertKind;
-use tikker_store::Store;
 
 use crate::authenticator::OwnerLink;
 
@@ -226,7 +224,7 @@ pub struct Responder {
     /// Passes "It was me" to the monitor.
     pub owner_link: OwnerLink,
     /// `tikker.db`.
-    pub database: PathBuf,
+    pub database: crate::db_key::Database,
 }
 
 /// The notification of one alert: its server id once shown, and at most one update in flight.

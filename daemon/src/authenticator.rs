@@ -146,6 +146,8 @@ impl PendingRecord {
             }
         }
         Ok(())
+    }
+}
 
 /// How long the thread sleeps at most before it looks at the owner's word ([`OwnerLink`]).
 const OWNER_POLL: Duration = Duration::from_secs(1);

@@ -510,7 +510,6 @@ fn nothing_is_stored_for_a_caller_without_the_token() {
 /// never 200; once the lock is gone the same request stores the baseline and it is used.
 #[test]
 fn a_baseline_refused_by_a_locked_database_is_an_error_to_retry_never_200() {
-    tikker_testkit::require("sqlite3");
     let home = TestHome::new();
     let server = serve(&home, &["--listen", "127.0.0.1:0"]);
     let port = server.port;
@@ -518,25 +517,19 @@ fn a_baseline_refused_by_a_locked_database_is_an_error_to_retry_never_200() {
     let auth = [("Authorization", bearer.as_str())];
     let body = typing_body("bob", 200);
 
-    // A second process takes the write lock, as `tikker import` does for a large file.
-    let mut locker = std::process::Command::new("sqlite3")
-        .arg(home.db())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut to_locker = locker.stdin.take().unwrap();
-    to_locker
-        .write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n")
-        .unwrap();
-    let mut locked = [0u8; 7];
-    locker
-        .stdout
-        .as_mut()
-        .unwrap()
-        .read_exact(&mut locked)
-        .unwrap();
-    assert_eq!(&locked, b"locked\n");
+    // Another connection takes the write lock, as `tikker import` does for a large file (the
+    // database is encrypted, so the `sqlite3` shell cannot; a connection with the key can).
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let db = home.db();
+    let locker = std::thread::spawn(move || {
+        let mut store = common::open_store(&db);
+        let tx = store.write().unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = released.recv();
+        drop(tx);
+    });
+    locked.recv().unwrap();
 
     let start = Instant::now();
     let (status, head, answer) = exchange_with_headers(
@@ -573,8 +566,8 @@ fn a_baseline_refused_by_a_locked_database_is_an_error_to_retry_never_200() {
     );
 
     // The lock goes (after more than 5 s in all); the retry succeeds and is stored.
-    drop(to_locker);
-    assert!(locker.wait().unwrap().success());
+    drop(release);
+    locker.join().unwrap();
     let (status, answer) = tcp(port, "POST", "/profile/build", &auth, Some(&body));
     assert_eq!(status, 200, "{answer}");
     assert_eq!(stored_baselines(&home.db()).0, 1);

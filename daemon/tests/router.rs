@@ -852,7 +852,13 @@ async fn it_was_me_marks_an_alert_false_once_needs_the_token_and_names_unknown_i
     let uri = format!("/alerts/{id}/false");
     let (status, _) = call(&router, "POST", &uri, &[], None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the token is required");
-    assert_eq!(Store::open(&f.db, &tikker_store::Encryption::Off).unwrap().count_false_alerts().unwrap(), 0);
+    assert_eq!(
+        Store::open(&f.db, &tikker_store::Encryption::Off)
+            .unwrap()
+            .count_false_alerts()
+            .unwrap(),
+        0
+    );
     let (name, value) = bearer();
     let token = [(name, value.as_str())];
     let (status, first) = call(&router, "POST", &uri, &token, None).await;
@@ -877,7 +883,13 @@ async fn it_was_me_marks_an_alert_false_once_needs_the_token_and_names_unknown_i
     );
     let (status, _) = call(&router, "POST", "/alerts/abc/false", &token, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(Store::open(&f.db, &tikker_store::Encryption::Off).unwrap().count_false_alerts().unwrap(), 1);
+    assert_eq!(
+        Store::open(&f.db, &tikker_store::Encryption::Off)
+            .unwrap()
+            .count_false_alerts()
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -143,7 +143,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX activity_by_time ON activity (start_us);
     INSERT INTO settings (key, value) VALUES ('activity_backfill', 'pending')
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
-    // 5 (issue 15, "It was me"): the typing an alert's evidence rests on (presses from
+    "#,
+    // 6 (issue 15, "It was me"): the typing an alert's evidence rests on (presses from
     // `evidence_from_us` to `evidence_to_us`, µs; NULL for alerts from before and for the
     // detectors' alerts, which cover no windows), and when the owner marked it false (NULL: not).
     r#"

@@ -384,6 +384,9 @@ fn derived_records_on_a_full_disk_are_either_stored_or_refused_never_lost() {
                     notified: false,
                     action: None,
                     kind: tikker_core::threat::AlertKind::Impostor,
+                    evidence_from_us: None,
+                    evidence_to_us: None,
+                    marked_false_us: None,
                 })
                 .map(|id| alerts.push(id)),
             _ => store

@@ -34,7 +34,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 6] = [
+    const ALL: [Action; 7] = [
         Action::PauseQuarterHour,
         Action::PauseUntilResumed,
         Action::Resume,
