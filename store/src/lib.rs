@@ -28,10 +28,12 @@
 
 mod baselines;
 mod derived;
+mod devices;
 pub mod export;
 pub mod history;
 pub mod import;
 mod read;
+mod replay_history;
 pub mod schema;
 mod verdicts;
 mod write;
@@ -44,6 +46,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
+pub use devices::{DeviceSighting, StoredDevice};
 pub use read::{EventFilter, Scan, SessionInfo};
 pub use verdicts::{StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
