@@ -12,8 +12,6 @@ Commands on stdin, one a line, each answered with `ok ...` on stdout:
   chmod NAME MODE          sets its node's mode (octal)
   root                     prints the testbed's root folder
 SIGTERM and SIGINT are passed on to PROGRAM; on its exit the testbed exits with its status.
-With TESTBED_SHARED=1 the testbed's folders are opened to every account (0755), so that PROGRAM
-may run as another account.
 
 umockdev 0.17's evemu reader has two traps that the tests' event files avoid: the microseconds
 are read as a C number literal (a leading 0 makes them octal: `.095000` reads as 0), and an
@@ -115,9 +113,6 @@ def main():
     env["UMOCKDEV_DIR"] = testbed.get_root_dir()
     preload = "libumockdev-preload.so.0"
     env["LD_PRELOAD"] = preload + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
-    if os.environ.get("TESTBED_SHARED") == "1":
-        for folder, _, _ in os.walk(testbed.get_root_dir()):
-            os.chmod(folder, 0o755)
     child = subprocess.Popen(args[split + 1:], env=env)
     loop = GLib.MainLoop()
     for number in (signal.SIGTERM, signal.SIGINT):
