@@ -37,11 +37,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use tikker_core::KeyEvent;
+use tikker_core::device::DeviceInfo;
 
 use crate::clock::now_us;
 use crate::counters::Counters;
 use crate::pause::Pause;
-use crate::pipeline::{Captured, SessionStart, WriterCommand};
+use crate::pipeline::{Captured, DeviceTag, SessionStart, WriterCommand};
 
 /// A backend that captures key events.
 pub trait Source: Send {
@@ -313,6 +314,8 @@ pub struct Sink {
     gate: Arc<Gate>,
     counters: Arc<Counters>,
     last_drop_log_us: Arc<AtomicI64>,
+    /// The device every event of this sink comes from (see [`Sink::for_device`]).
+    device: Option<DeviceTag>,
 }
 
 /// The daemon is stopping (or its writer is gone): the source should end.
@@ -330,7 +333,18 @@ impl Sink {
             gate,
             counters,
             last_drop_log_us: Arc::new(AtomicI64::new(i64::MIN)),
+            device: None,
         }
+    }
+
+    /// A sink whose events are marked as coming from the device `tag`; the device is
+    /// announced to the writer first (`Err(Stopped)` if the daemon is stopping).
+    pub fn for_device(&self, tag: DeviceTag, info: DeviceInfo) -> Result<Sink, Stopped> {
+        self.command(WriterCommand::Device { tag, info })?;
+        Ok(Sink {
+            device: Some(tag),
+            ..self.clone()
+        })
     }
 
     /// Forwards an event without ever blocking (for OS hooks). While paused or stopping the
@@ -340,10 +354,11 @@ impl Sink {
         let Some(_pass) = self.gate.enter(true) else {
             return false;
         };
-        match self
-            .queue
-            .try_send(WriterCommand::Event(Captured { event, captured_at }))
-        {
+        match self.queue.try_send(WriterCommand::Event(Captured {
+            event,
+            captured_at,
+            device: self.device,
+        })) {
             Ok(()) => {
                 self.counters.add_captured();
                 true
@@ -368,7 +383,11 @@ impl Sink {
             };
         };
         self.queue
-            .send(WriterCommand::Event(Captured { event, captured_at }))
+            .send(WriterCommand::Event(Captured {
+                event,
+                captured_at,
+                device: self.device,
+            }))
             .map_err(|_| Stopped)?;
         self.counters.add_captured();
         Ok(())

@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use tikker_core::KeyEvent;
+use tikker_core::device::DeviceInfo;
 
 use crate::pause::Pause;
 
@@ -24,6 +25,11 @@ pub struct SessionStart {
     pub label: String,
 }
 
+/// A device a source reads, as numbered for this run of the daemon (announced with
+/// [`WriterCommand::Device`] before its first event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DeviceTag(pub u32);
+
 /// One event as a source captured it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Captured {
@@ -31,6 +37,8 @@ pub struct Captured {
     pub event: KeyEvent,
     /// When the daemon received it (monotonic).
     pub captured_at: Instant,
+    /// The device it came from, where the source can tell (evdev).
+    pub device: Option<DeviceTag>,
 }
 
 /// What the writer is told, in queue order.
@@ -47,6 +55,14 @@ pub enum WriterCommand {
     },
     /// The events that follow belong to this session (replays).
     Session(SessionStart),
+    /// A device was opened: events tagged `tag` come from it (sent by the device's reader
+    /// before its first event).
+    Device {
+        /// Its number in this run.
+        tag: DeviceTag,
+        /// What the source knows of it.
+        info: DeviceInfo,
+    },
     /// Capture was paused or resumed: commit what came before, end the session, and store the
     /// pause so that it survives a restart.
     SetPause {

@@ -11,6 +11,13 @@
 //! [`KeyAction::Repeat`]. A release of a key not seen going down (held since before the daemon
 //! started, or pressed during a pause) is not stored.
 //!
+//! Which device typed is not known: RECORD delivers core protocol events, which carry no
+//! device, so X11 sessions name none and typing through XTEST (`xdotool`) is not told apart
+//! from a physical keyboard here (the injection detector judges it by its timing). XInput2 raw
+//! events (`XI_RawKeyPress`) carry the source device id and would tell the "Virtual core XTEST
+//! keyboard" apart, but selecting them *beside* RECORD would read every key twice; it takes
+//! replacing RECORD (and rdev) with an XInput2 listener.
+//!
 //! Known limit: if the X server goes away, Xlib's default I/O error handler ends the process (rdev
 //! installs no other); under systemd the unit restarts with the next session.
 

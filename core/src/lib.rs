@@ -10,6 +10,7 @@
 //! - [`summary`]: the 8-number timing summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
 //! - [`threat`]: injected keystrokes and replayed timings, recognised on the live stream;
+//! - [`device`]: the keyboard a session came from (name, ids, bus, port, virtual or not);
 //! - [`analytics`]: what the local HTTP API computes from the data it is given (patterns,
 //!   baselines, anomalies, authenticity, temporal analysis, the predict-user features);
 //! - [`linalg`]: the little linear algebra the verifiers need; [`sampling`]: a seeded
@@ -23,6 +24,7 @@
 
 pub mod activity;
 pub mod analytics;
+pub mod device;
 pub mod event;
 pub mod features;
 pub mod key;

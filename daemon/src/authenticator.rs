@@ -33,8 +33,18 @@
 //!   to the monitor ([`Monitor::release`]), so that it may be learned, and counts the false alert
 //!   in the status (`alerts_marked_false`).
 //!
-//! It writes only derived records (profiles, scores, alerts) through its own connection; the
-//! recorder stays the single writer of key events. Key identities are never logged.
+//! - **Threats**, independent of the profile and of enrolment: every committed event goes
+//!   through the injection detector (machine typing) and the replay detector, which checks each
+//!   n-gram of typing against the stored history of timings (`replay_runs`: holds and intervals,
+//!   never key identities) and adds live typing to it; a match raises an alert of kind `replay`
+//!   whatever the window's score. The history is saved as it grows and follows the retention
+//!   prune: runs pruned from the database are forgotten in memory within 30 s. A keyboard the
+//!   database never saw (told by the recorder) raises an alert of kind `new_device`, unless it
+//!   is the first keyboard this database ever saw (the owner's own).
+//!
+//! It writes only derived records (profiles, scores, alerts, replay history) through its own
+//! connection; the recorder stays the single writer of key events. Key identities are never
+//! logged.
 //!
 //! ## When the database refuses a write
 //! A score, alert or alert outcome that cannot be written (a full disk, a lock held too long) is
@@ -63,8 +73,10 @@ use tikker_store::{
     Damage, EventFilter, MarkedFalse, SessionId, Store, StoreError, StoredAlert, StoredScore,
 };
 
+use tikker_core::device::DeviceInfo;
 use tikker_core::threat::AlertKind;
 use tikker_core::threat::injection::{InjectionConfig, InjectionDetector, InjectionFinding};
+use tikker_core::threat::replay::{ReplayConfig, ReplayDetector, ReplayFinding, ReplayHistory};
 use tikker_wire::status::{AuthPhase, AuthStatus, LastAlert};
 
 use crate::alert::{AlertNotice, AlertNotification, AlertSettings, ContinuedTyping, Responder};
@@ -219,10 +231,24 @@ impl OwnerLink {
     }
 }
 
+/// What the recorder hands the monitor, in order.
+#[derive(Debug)]
+pub enum MonitorInput {
+    /// A committed batch.
+    Committed(Vec<CommittedChunk>),
+    /// A keyboard that `tikker.db` had never seen was opened.
+    NewDevice {
+        /// The keyboard.
+        device: DeviceInfo,
+        /// When it was opened (µs).
+        seen_us: i64,
+    },
+}
+
 /// The recorder's end of the queue into the monitor; never blocks.
 #[derive(Debug, Clone)]
 pub struct CommittedSender {
-    queue: SyncSender<Vec<CommittedChunk>>,
+    queue: SyncSender<MonitorInput>,
     status: Arc<Mutex<AuthStatus>>,
 }
 
@@ -234,7 +260,7 @@ impl CommittedSender {
             return;
         }
         let events: usize = chunks.iter().map(|c| c.events.len()).sum();
-        match self.queue.try_send(chunks) {
+        match self.queue.try_send(MonitorInput::Committed(chunks)) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 if let Ok(mut status) = self.status.lock() {
@@ -246,6 +272,17 @@ impl CommittedSender {
                 );
             }
             Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Tells the monitor that a keyboard never seen before was opened (it raises a `new_device`
+    /// alert); if the monitor is behind, the alert is logged instead.
+    pub fn new_device(&self, device: DeviceInfo, seen_us: i64) {
+        if let Err(TrySendError::Full(MonitorInput::NewDevice { device, .. })) = self
+            .queue
+            .try_send(MonitorInput::NewDevice { device, seen_us })
+        {
+            tracing::warn!(device = %device.describe(), "a new keyboard was connected, but the monitor is behind: no alert raised");
         }
     }
 }
@@ -288,6 +325,14 @@ pub struct Authenticator {
     intrusion: Option<Intrusion>,
     /// The HTTP API's TCP address, where "Details" looks for the dashboard.
     api: Option<std::net::SocketAddr>,
+    /// Replays of stored typing on the committed stream (independent of the owner's profile);
+    /// learns live typing into its history.
+    replay: ReplayDetector,
+    /// The session the replay detector's current run belongs to.
+    replay_session: Option<SessionId>,
+    /// Runs of the replay history that began at or after this time may have grown since they
+    /// were saved (the live run).
+    replay_unsaved_from: i64,
 }
 
 /// A handle on the running monitor thread.
@@ -346,7 +391,11 @@ impl Authenticator {
             owner_link: OwnerLink { commands },
             intrusion: None,
             api: None,
+            replay: ReplayDetector::new(ReplayHistory::new(ReplayConfig::default()), true),
+            replay_session: None,
+            replay_unsaved_from: i64::MIN,
         };
+        authenticator.load_replay_history();
         match authenticator.store.count_false_alerts() {
             Ok(false_alerts) => {
                 authenticator.update_status(|s| s.alerts_marked_false = false_alerts);
@@ -390,6 +439,22 @@ impl Authenticator {
             .spawn(move || self.run(inbox))
             .context("starting the authentication monitor")?;
         Ok((RunningAuthenticator { thread }, sender))
+    }
+
+    /// Loads the stored replay history (an unreadable one is left in the database and the
+    /// detector starts from what is typed now).
+    fn load_replay_history(&mut self) {
+        match self.store.replay_runs() {
+            Ok(runs) => {
+                let history = ReplayHistory::from_runs(ReplayConfig::default(), runs);
+                tracing::info!(keystrokes = history.keystrokes(), "replay history loaded");
+                self.replay_unsaved_from = history.runs().last().map_or(i64::MIN, |r| r.start_us);
+                self.replay = ReplayDetector::new(history, true);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the replay history could not be read: replays of typing stored before now are not recognised");
+            }
+        }
     }
 
     /// Loads the stored owner model or resumes the enrolment from stored typing. Nothing it
@@ -517,7 +582,7 @@ impl Authenticator {
         self.monitor.as_ref().is_some_and(|m| m.owner().is_some())
     }
 
-    fn run(mut self, inbox: Receiver<Vec<CommittedChunk>>) {
+    fn run(mut self, inbox: Receiver<MonitorInput>) {
         let save_interval = Duration::from_secs(self.settings.save_interval_s);
         loop {
             let wait = if self.has_unwritten() {
@@ -526,10 +591,14 @@ impl Authenticator {
                 OWNER_POLL.min(save_interval)
             };
             match inbox.recv_timeout(wait) {
-                Ok(chunks) => {
+                Ok(MonitorInput::Committed(chunks)) => {
                     for chunk in chunks {
                         self.take(chunk);
                     }
+                    self.save_replay_history();
+                }
+                Ok(MonitorInput::NewDevice { device, seen_us }) => {
+                    self.alert_new_device(&device, seen_us);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -628,6 +697,7 @@ impl Authenticator {
         }
         if self.last_reload_check.elapsed() >= RELOAD_CHECK {
             self.last_reload_check = Instant::now();
+            self.follow_replay_prune();
             if let Err(e) = self.reload_if_rebuilt() {
                 tracing::warn!(error = %format!("{e:#}"), "looking for a rebuilt profile");
             }
@@ -715,6 +785,16 @@ impl Authenticator {
         for event in &chunk.events {
             if let Some(finding) = self.injection.push(event) {
                 self.alert_injection(&finding);
+            }
+        }
+        // Replays too, whatever the windows' scores; a new session starts a new run.
+        if self.replay_session != Some(chunk.session) {
+            self.replay.end_run();
+            self.replay_session = Some(chunk.session);
+        }
+        for event in &chunk.events {
+            if let Some(finding) = self.replay.push(event) {
+                self.alert_replay(&finding);
             }
         }
         if self.monitor.is_none() {
@@ -906,6 +986,94 @@ impl Authenticator {
             None,
             "injection",
         );
+    }
+
+    fn alert_replay(&mut self, finding: &ReplayFinding) {
+        tracing::warn!(
+            keystrokes = finding.keystrokes,
+            max_deviation_us = finding.max_deviation_us,
+            reason = %finding.reason,
+            "typing repeats stored typing: alert"
+        );
+        self.raise(
+            StoredAlert {
+                id: 0,
+                created_us: finding.at_us,
+                score_id: None,
+                score: 0.0,
+                reason: finding.reason.clone(),
+                notified: false,
+                action: None,
+                kind: AlertKind::Replay,
+            },
+            "replay",
+        );
+    }
+
+    fn alert_new_device(&mut self, device: &DeviceInfo, seen_us: i64) {
+        let reason = format!(
+            "a new keyboard was connected: {}. If you did not connect it, unplug it.",
+            device.describe()
+        );
+        tracing::warn!(device = %device.describe(), "a keyboard never seen before: alert");
+        self.raise(
+            StoredAlert {
+                id: 0,
+                created_us: seen_us,
+                score_id: None,
+                score: 0.0,
+                reason,
+                notified: false,
+                action: None,
+                kind: AlertKind::NewDevice,
+            },
+            "new_device",
+        );
+    }
+
+    /// Saves the runs of the replay history that grew since they were last saved.
+    fn save_replay_history(&mut self) {
+        let Some(last_start) = self.replay.history().runs().last().map(|r| r.start_us) else {
+            return;
+        };
+        let unsaved: Vec<_> = self
+            .replay
+            .history()
+            .runs()
+            .rev()
+            .take_while(|run| run.start_us >= self.replay_unsaved_from)
+            .collect();
+        for run in unsaved {
+            if let Err(e) = self.store.save_replay_run(run) {
+                tracing::warn!(error = %e, "saving the replay history failed; it is saved with the next batch");
+                return;
+            }
+        }
+        self.replay_unsaved_from = last_start;
+    }
+
+    /// Forgets in memory the replay history that the retention prune deleted from the database.
+    fn follow_replay_prune(&mut self) {
+        let oldest_in_memory = self.replay.history().runs().next().map(|r| r.end_us);
+        let Some(oldest_in_memory) = oldest_in_memory else {
+            return;
+        };
+        let cutoff = match self.store.replay_history_oldest_end() {
+            Ok(Some(oldest_stored)) => oldest_stored,
+            // Everything saved was pruned.
+            Ok(None) => self.replay_unsaved_from,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the replay history's oldest run");
+                return;
+            }
+        };
+        if cutoff > oldest_in_memory {
+            let pruned = self.replay.history_mut().prune_before(cutoff);
+            tracing::info!(
+                runs = pruned,
+                "replay history pruned with the raw events' retention"
+            );
+        }
     }
 
     /// Stores an alert, shows it in the status, and has a helper thread notify and run the
@@ -1143,6 +1311,87 @@ mod tests {
         store
             .save_profile("owner", now_us(), keystrokes, &model.to_json().unwrap())
             .unwrap()
+    }
+
+    /// `count` keystrokes from `start_us`, intervals 150-400 ms and holds 60-140 ms.
+    fn typing_events(start_us: i64, count: usize, seed: u64) -> Vec<tikker_core::KeyEvent> {
+        let mut state = seed;
+        let mut t = start_us;
+        let mut events = Vec::new();
+        for i in 0..count {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let key = KeyCode(30 + (i % 9) as u16);
+            let hold = 60_000 + ((state >> 33) % 80_000) as i64;
+            events.push(tikker_core::KeyEvent::press(t, key));
+            events.push(tikker_core::KeyEvent::release(t + hold, key));
+            t += 150_000 + ((state >> 40) % 250_000) as i64;
+        }
+        events.sort_by_key(|e| e.time_us);
+        events
+    }
+
+    #[test]
+    fn the_replay_history_is_saved_as_it_grows_and_follows_the_retention_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tikker.db");
+        let status = Arc::new(Mutex::new(AuthStatus::off()));
+        let mut authenticator =
+            Authenticator::open(&db, "owner", &MonitorSettings::default(), status).unwrap();
+        // Two runs of typing 10 s apart; the second is saved again as it grows.
+        let first = typing_events(1_000_000_000, 30, 1);
+        let second = typing_events(1_020_000_000, 40, 2);
+        let chunk = |events: &[tikker_core::KeyEvent]| CommittedChunk {
+            session: SessionId(1),
+            events: events.to_vec(),
+        };
+        authenticator.take(chunk(&first));
+        authenticator.take(chunk(&second[..40]));
+        authenticator.save_replay_history();
+        authenticator.take(chunk(&second[40..]));
+        authenticator.save_replay_history();
+        let store = Store::open(&db).unwrap();
+        let stored = store.replay_runs().unwrap();
+        let kept: Vec<usize> = stored.iter().map(|r| r.timings.len()).collect();
+        // The last keystroke of each run waits for the next press to be paired in order.
+        assert!(
+            kept.len() == 2 && kept[0] >= 29 && kept[1] >= 39,
+            "two runs, all their keystrokes: {kept:?}"
+        );
+        assert_eq!(
+            authenticator
+                .replay
+                .history()
+                .runs()
+                .cloned()
+                .collect::<Vec<_>>(),
+            stored
+        );
+
+        // The retention prune deletes the first run; the monitor forgets it too.
+        assert_eq!(
+            store
+                .prune_replay_history_before(stored[0].end_us + 1)
+                .unwrap(),
+            1
+        );
+        authenticator.follow_replay_prune();
+        assert_eq!(
+            authenticator
+                .replay
+                .history()
+                .runs()
+                .cloned()
+                .collect::<Vec<_>>(),
+            store.replay_runs().unwrap()
+        );
+        // A restart loads what is stored.
+        drop(authenticator);
+        let status = Arc::new(Mutex::new(AuthStatus::off()));
+        let reopened =
+            Authenticator::open(&db, "owner", &MonitorSettings::default(), status).unwrap();
+        assert_eq!(reopened.replay.history().runs().count(), 1);
     }
 
     #[test]

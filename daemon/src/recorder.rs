@@ -14,6 +14,14 @@
 //! change of source, an idle gap longer than `session_gap`, or a clock step (below). Its label is
 //! the RFC 3339 instant of its first event, its user the configured one.
 //!
+//! ## Devices
+//! A source that can tell which keyboard typed (evdev) announces each device it opens
+//! ([`WriterCommand::Device`]) and tags its events. The writer records the keyboard in
+//! `tikker.db` at once; one the database never saw (other than the very first keyboard it ever
+//! sees, the owner's own) is handed to the monitor, which raises a `new_device` alert. A live
+//! session holds one device's typing: an event of another device starts a new session, which
+//! points at its keyboard (`sessions.device_id`).
+//!
 //! ## Timestamps: why a wall-clock step never makes a negative or absurd hold or flight time
 //! Events are stamped by their source in wall-clock microseconds (kernel `input_event` times for
 //! evdev, `SystemTime::now()` in the XRecord callback for X11), and every captured event also
@@ -37,12 +45,14 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use tikker_core::KeyEvent;
 use tikker_store::{NewSession, SessionId, Store, StoreError};
 
 use crate::authenticator::CommittedSender;
 use crate::metrics::LatencyHistogram;
-use crate::pipeline::{Captured, CommittedChunk, WriterCommand};
+use crate::pipeline::{Captured, CommittedChunk, DeviceTag, WriterCommand};
 use crate::store_health::{StoreHealth, StoreWriter};
 use tikker_capture::clock::rfc3339;
 use tikker_capture::counters::Counters;
@@ -85,6 +95,8 @@ struct OpenSession {
     named: bool,
     /// The last event's (clamped) time and capture instant.
     last: Option<(i64, Instant)>,
+    /// The device its events come from (live sources that tell).
+    device: Option<DeviceTag>,
 }
 
 /// Events of one session within a batch.
@@ -92,6 +104,8 @@ struct OpenSession {
 struct Chunk {
     session: ChunkSession,
     events: Vec<KeyEvent>,
+    /// The keyboard's row in `devices`, recorded with a session created by this chunk.
+    device_id: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -137,6 +151,8 @@ pub struct Writer {
     committed: Option<CommittedSender>,
     /// Where failing and recovering commits are reported.
     health: Arc<StoreHealth>,
+    /// The devices announced in this run: their row in `devices` (if it could be recorded).
+    devices: HashMap<DeviceTag, Option<i64>>,
 }
 
 impl Writer {
@@ -159,6 +175,7 @@ impl Writer {
             retry: None,
             committed: None,
             health: Arc::default(),
+            devices: HashMap::new(),
         }
     }
 
@@ -247,6 +264,7 @@ impl Writer {
                     },
                     named: true,
                     last: None,
+                    device: None,
                 });
             }
             WriterCommand::SetPause { pause, done } => {
@@ -267,7 +285,34 @@ impl Writer {
                 }
                 let _ = done.send(stored);
             }
+            WriterCommand::Device { tag, info } => self.note_device(tag, info),
             WriterCommand::Stop => {}
+        }
+    }
+
+    /// Records a keyboard a source opened; one never seen before goes to the monitor (see the
+    /// module documentation).
+    fn note_device(&mut self, tag: DeviceTag, info: tikker_core::device::DeviceInfo) {
+        let seen_us = tikker_capture::clock::now_us();
+        let sighting = match self.store.note_device(&info, seen_us) {
+            Ok(sighting) => sighting,
+            Err(e) => {
+                tracing::error!(error = %e, device = %info.describe(), "the keyboard could not be recorded; its sessions name no device");
+                self.devices.insert(tag, None);
+                return;
+            }
+        };
+        self.devices.insert(tag, Some(sighting.id));
+        if !sighting.new {
+            return;
+        }
+        if sighting.known_before == 0 {
+            tracing::info!(device = %info.describe(), "the first keyboard this database sees: taken as the owner's");
+            return;
+        }
+        tracing::info!(device = %info.describe(), "a keyboard never seen before");
+        if let Some(committed) = &self.committed {
+            committed.new_device(info, seen_us);
         }
     }
 
@@ -299,6 +344,7 @@ impl Writer {
                 },
                 named: false,
                 last: None,
+                device: captured.device,
             });
         }
         let Some(session) = self.current.as_mut() else {
@@ -315,6 +361,9 @@ impl Writer {
             time_us,
             ..captured.event
         };
+        let device_id = session
+            .device
+            .and_then(|tag| self.devices.get(&tag).copied().flatten());
         let chunk = match self.current_chunk {
             Some(index) => index,
             None => {
@@ -324,6 +373,7 @@ impl Writer {
                         None => ChunkSession::New(session.new.clone()),
                     },
                     events: Vec::new(),
+                    device_id,
                 });
                 let index = self.batch.chunks.len() - 1;
                 self.current_chunk = Some(index);
@@ -342,6 +392,10 @@ impl Writer {
         };
         if session.named {
             return false;
+        }
+        if session.device != captured.device {
+            // Another keyboard: its typing is its own session.
+            return true;
         }
         let Some((last_us, last_at)) = session.last else {
             return false;
@@ -431,7 +485,11 @@ impl Writer {
                 ChunkSession::Stored(id) => *id,
                 ChunkSession::New(session) => {
                     created += 1;
-                    begin_unique_session(&mut tx, session, first.time_us)?
+                    let id = begin_unique_session(&mut tx, session, first.time_us)?;
+                    if let Some(device_id) = chunk.device_id {
+                        tx.set_session_device(id, device_id)?;
+                    }
+                    id
                 }
             };
             tx.append(id, &chunk.events)?;
@@ -549,6 +607,7 @@ mod tests {
         WriterCommand::Event(Captured {
             event: KeyEvent::press(time_ms * 1000, KeyCode(30)),
             captured_at,
+            device: None,
         })
     }
 
@@ -579,6 +638,7 @@ mod tests {
                 WriterCommand::Event(Captured {
                     event: KeyEvent::release(t0 * 1000 + 99_998, KeyCode(30)),
                     captured_at: at(base, 101),
+                    device: None,
                 }),
                 // The wall clock steps back an hour: new session, no negative time.
                 event(t0 - 3_600_000, at(base, 300)),

@@ -1137,3 +1137,130 @@ fn a_hung_notification_server_neither_delays_the_alert_command_nor_the_stop() {
     assert!(exit.success(), "{}", daemon.log());
     assert!(took < Duration::from_secs(4), "SIGTERM took {took:?}");
 }
+
+/// Writes keystrokes as an events-csv replay file: `(session, keystrokes)` in order.
+fn write_keystrokes(file: &Path, sessions: &[(String, Vec<Keystroke>)]) {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(file).unwrap());
+    writeln!(out, "user,session,timestamp_ms,key,event").unwrap();
+    for (session, keystrokes) in sessions {
+        let mut rows: Vec<(i64, u16, &str)> = Vec::new();
+        for k in keystrokes {
+            rows.push((k.press_us, k.key.0, "press"));
+            rows.push((k.release_us, k.key.0, "release"));
+        }
+        rows.sort();
+        for (time_us, key, action) in rows {
+            writeln!(
+                out,
+                "owner,{session},{}.{:03},{key},{action}",
+                time_us / 1000,
+                time_us % 1000
+            )
+            .unwrap();
+        }
+    }
+    out.flush().unwrap();
+}
+
+/// The owner types 10 sentences (stored, and their timing kept as replay history); in a later
+/// run of the daemon the owner types the other 5, then someone replays the owner's 4th
+/// sentence from the stored record, a day later, with up to 1 ms of jitter on every event (what
+/// a replaying tool adds): one `replay` alert, within the replayed sentence's first 8
+/// keystrokes, none on the owner's new typing, and the alert names no key.
+#[test]
+fn a_replay_of_the_owners_stored_typing_raises_a_replay_alert() {
+    let home = TestHome::new();
+    write_config(&home, "");
+    let owner = participant(OWNER);
+    let sentence = |i: usize| -> (String, Vec<Keystroke>) {
+        let s = &owner.sentences[i];
+        (format!("s-{}", s.section_id), s.keystrokes.clone())
+    };
+    let first_run = home.path().join("first.csv");
+    write_keystrokes(&first_run, &(0..10).map(sentence).collect::<Vec<_>>());
+    let log = replay_to_the_end(&home, &first_run, &[]);
+    assert!(
+        alerts(&home.db())
+            .iter()
+            .all(|a| a.kind != AlertKind::Replay),
+        "the owner's own typing repeats nothing: {:?}\n{log}",
+        alerts(&home.db())
+    );
+    let stored = Store::open(&home.db()).unwrap().replay_runs().unwrap();
+    let kept: usize = stored.iter().map(|r| r.timings.len()).sum();
+    let typed: usize = (0..10).map(|i| owner.sentences[i].keystrokes.len()).sum();
+    assert!(
+        kept * 10 >= typed * 9,
+        "the history keeps the typing's timing ({kept} of {typed} keystrokes; modifiers are left out)"
+    );
+
+    // A day later: new typing of the owner, then the replay.
+    let day = 86_400_000_000;
+    let mut second: Vec<(String, Vec<Keystroke>)> = (10..owner.sentences.len())
+        .map(|i| {
+            let (label, keystrokes) = sentence(i);
+            let shifted = keystrokes
+                .iter()
+                .map(|k| Keystroke {
+                    key: k.key,
+                    press_us: k.press_us + day,
+                    release_us: k.release_us + day,
+                })
+                .collect();
+            (label, shifted)
+        })
+        .collect();
+    let replay_start = second
+        .iter()
+        .flat_map(|(_, ks)| ks.iter().map(|k| k.release_us))
+        .max()
+        .unwrap()
+        + 5_000_000;
+    let (_, original) = sentence(3);
+    let offset = replay_start - original[0].press_us;
+    let mut state = 7u64;
+    let mut jitter = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % 2001) as i64 - 1000
+    };
+    let replayed: Vec<Keystroke> = original
+        .iter()
+        .map(|k| Keystroke {
+            key: k.key,
+            press_us: k.press_us + offset + jitter(),
+            release_us: k.release_us + offset + jitter(),
+        })
+        .collect();
+    let eighth_release = replayed
+        .iter()
+        .filter(|k| !k.key.is_modifier())
+        .take(8)
+        .map(|k| k.release_us)
+        .max()
+        .unwrap();
+    second.push(("replayed".into(), replayed));
+    let second_run = home.path().join("second.csv");
+    write_keystrokes(&second_run, &second);
+    let log = replay_to_the_end(&home, &second_run, &[]);
+
+    let replays: Vec<StoredAlert> = alerts(&home.db())
+        .into_iter()
+        .filter(|a| a.kind == AlertKind::Replay)
+        .collect();
+    assert_eq!(
+        replays.len(),
+        1,
+        "one alert for one replay: {replays:?}\n{log}"
+    );
+    let alert = &replays[0];
+    assert!(
+        (replay_start..=eighth_release + 2_000).contains(&alert.created_us),
+        "raised at {} µs; the replay began at {replay_start} µs and its 8th keystroke was released at {eighth_release} µs",
+        alert.created_us
+    );
+    assert!(alert.reason.contains("replay"), "{}", alert.reason);
+    assert_eq!(alert.score_id, None, "raised whatever the score");
+    assert!(log.contains("typing repeats stored typing"), "{log}");
+}

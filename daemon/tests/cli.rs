@@ -449,7 +449,12 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
                 profile_version: Some(1),
             })
             .unwrap();
-        for (kind, offset) in [(AlertKind::Impostor, 0), (AlertKind::Injection, 60_000_000)] {
+        for (kind, offset) in [
+            (AlertKind::Impostor, 0),
+            (AlertKind::Injection, 60_000_000),
+            (AlertKind::Replay, 120_000_000),
+            (AlertKind::NewDevice, 180_000_000),
+        ] {
             store
                 .save_alert(&StoredAlert {
                     id: 0,
@@ -476,6 +481,8 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
         .stdout(
             predicate::str::contains("2025-11-30 10:54:20  injection")
                 .and(predicate::str::contains("2025-11-30 10:53:20  impostor"))
+                .and(predicate::str::contains("2025-11-30 10:55:20  replay"))
+                .and(predicate::str::contains("2025-11-30 10:56:20  new_device"))
                 .and(predicate::str::contains(
                     "notified; alert command: loginctl",
                 )),
@@ -487,8 +494,10 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
         .output()
         .unwrap();
     let alerts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
-    assert_eq!(alerts[0]["kind"], "injection");
+    assert_eq!(alerts.as_array().unwrap().len(), 3, "{alerts}");
+    assert_eq!(alerts[0]["kind"], "new_device");
+    assert_eq!(alerts[1]["kind"], "replay");
+    assert_eq!(alerts[2]["kind"], "injection");
     tikker(home.path())
         .arg("--db")
         .arg(&db)

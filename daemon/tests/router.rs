@@ -776,11 +776,11 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
                     reason: "test".into(),
                     notified: false,
                     action: None,
-                    kind: if i == 2 {
-                        tikker_core::threat::AlertKind::Injection
-                    } else {
-                        tikker_core::threat::AlertKind::Impostor
-                    },
+                    kind: [
+                        tikker_core::threat::AlertKind::NewDevice,
+                        tikker_core::threat::AlertKind::Replay,
+                        tikker_core::threat::AlertKind::Injection,
+                    ][i as usize],
                     evidence_from_us: None,
                     evidence_to_us: None,
                     marked_false_us: None,
@@ -805,7 +805,8 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
     assert_eq!(alerts.as_array().unwrap().len(), 3);
     assert!(alerts[0]["created"].as_str().unwrap() > alerts[1]["created"].as_str().unwrap());
     assert_eq!(alerts[0]["kind"], "injection", "{alerts}");
-    assert_eq!(alerts[1]["kind"], "impostor", "{alerts}");
+    assert_eq!(alerts[1]["kind"], "replay", "{alerts}");
+    assert_eq!(alerts[2]["kind"], "new_device", "{alerts}");
     let (status, stats) = call(
         &router,
         "GET",

@@ -8,6 +8,7 @@
 
 use rusqlite::params;
 
+use super::devices::{StoredDevice, device_from_row};
 use super::write::SessionId;
 use super::{Store, StoreError};
 use tikker_core::event::{KeyAction, KeyEvent, time_in_bounds};
@@ -68,6 +69,8 @@ pub struct SessionInfo {
     pub ended_us: i64,
     /// How many events it holds.
     pub events: u64,
+    /// The keyboard it came from, where its source could tell (evdev).
+    pub device: Option<StoredDevice>,
 }
 
 impl Store {
@@ -77,8 +80,10 @@ impl Store {
             .connection()
             .prepare_cached(
                 "SELECT s.id, s.user, s.label, src.kind, src.detail, s.started_us, s.ended_us,
-                        s.events
+                        s.events, d.id, d.name, d.bus, d.vendor, d.product, d.phys, d.sysfs_path,
+                        d.is_virtual, d.first_seen_us, d.last_seen_us
                  FROM sessions s JOIN sources src ON src.id = s.source_id
+                 LEFT JOIN devices d ON d.id = s.device_id
                  WHERE (?1 IS NULL OR s.ended_us >= ?1)
                    AND (?2 IS NULL OR s.started_us < ?2)
                    AND (?3 IS NULL OR s.user = ?3)
@@ -96,6 +101,10 @@ impl Store {
                     started_us: row.get(5)?,
                     ended_us: row.get(6)?,
                     events: row.get::<_, i64>(7)?.max(0) as u64,
+                    device: match row.get::<_, Option<i64>>(8)? {
+                        Some(_) => Some(device_from_row(row, 8)?),
+                        None => None,
+                    },
                 })
             })
             .map_err(StoreError::sqlite("listing sessions"))?;

@@ -152,6 +152,34 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE alerts ADD COLUMN evidence_to_us INTEGER;
     ALTER TABLE alerts ADD COLUMN marked_false_us INTEGER;
     "#,
+    // 7 (issue 17): what the daemon keeps to recognise replays of recorded typing, timing only
+    // (per keystroke its hold and the interval from the press before, in runs of typing; never
+    // a key identity), pruned with the raw events' retention; and the keyboards that sessions
+    // came from, so that one never seen before raises an alert.
+    r#"
+    CREATE TABLE replay_runs (
+        id          INTEGER PRIMARY KEY,
+        start_us    INTEGER NOT NULL UNIQUE,    -- press of the run's first keystroke
+        end_us      INTEGER NOT NULL,           -- release of its last keystroke
+        keystrokes  INTEGER NOT NULL,
+        timings     BLOB NOT NULL               -- tikker_core::threat::replay::StoredRun::to_bytes
+    );
+    CREATE INDEX replay_runs_by_end ON replay_runs (end_us);
+    CREATE TABLE devices (
+        id              INTEGER PRIMARY KEY,
+        identity        TEXT NOT NULL UNIQUE,   -- bus:vendor:product:virtual|physical:name
+        name            TEXT NOT NULL,
+        bus             INTEGER NOT NULL,
+        vendor          INTEGER NOT NULL,
+        product         INTEGER NOT NULL,
+        phys            TEXT NOT NULL,          -- where it was last seen
+        sysfs_path      TEXT NOT NULL,
+        is_virtual      INTEGER NOT NULL,
+        first_seen_us   INTEGER NOT NULL,
+        last_seen_us    INTEGER NOT NULL
+    );
+    ALTER TABLE sessions ADD COLUMN device_id INTEGER REFERENCES devices (id);
+    "#,
 ];
 
 /// The first schema version with the `activity` rollups; stores opened at an older version (in

@@ -138,6 +138,20 @@ impl WriteTx<'_> {
         Ok(id)
     }
 
+    /// Says that `session`'s typing came from the keyboard `device_id` (a row of
+    /// [`Store::note_device`]).
+    pub fn set_session_device(
+        &mut self,
+        session: SessionId,
+        device_id: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE sessions SET device_id = ?2 WHERE id = ?1")
+            .and_then(|mut stmt| stmt.execute(params![session.0, device_id]))
+            .map(drop)
+            .map_err(StoreError::sqlite("recording a session's keyboard"))
+    }
+
     fn source_id(&self, kind: &str, detail: &str) -> Result<i64, StoreError> {
         self.tx
             .prepare_cached(

@@ -3,7 +3,10 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use tikker_core::device::DeviceInfo;
 
 use super::permission::permission_advice;
 
@@ -14,7 +17,14 @@ pub struct Keyboard {
     pub path: PathBuf,
     /// Its name as the kernel reports it.
     pub name: String,
+    /// What the kernel says of it: ids, bus, port, sysfs folder, virtual or not.
+    pub info: DeviceInfo,
+    /// The node, for reading (a duplicate of the descriptor `device` holds).
     pub(super) file: File,
+    /// The node as opened, kept open while it is read: its ioctls were made through this
+    /// descriptor (emulators such as umockdev answer ioctls only on the descriptor `open`
+    /// returned, not on a duplicate).
+    pub(super) device: evdev::raw_stream::RawDevice,
 }
 
 /// What a look at `/dev/input` found.
@@ -87,8 +97,9 @@ pub(super) fn is_event_node(path: &Path) -> bool {
 
 /// Opens `path` and keeps it if it is a keyboard (`Ok(None)` if it is another device).
 pub(super) fn open_keyboard(path: &Path) -> io::Result<Option<Keyboard>> {
-    let file = File::open(path)?;
-    let device = evdev::raw_stream::RawDevice::from_fd(file.try_clone()?.into())?;
+    let opened = File::open(path)?;
+    let file = opened.try_clone()?;
+    let device = evdev::raw_stream::RawDevice::from_fd(opened.into())?;
     let letters = [
         evdev::KeyCode::KEY_A,
         evdev::KeyCode::KEY_B,
@@ -123,9 +134,46 @@ pub(super) fn open_keyboard(path: &Path) -> io::Result<Option<Keyboard>> {
     if !is_keyboard {
         return Ok(None);
     }
+    let name = device.name().unwrap_or("unnamed keyboard").to_owned();
+    let id = device.input_id();
+    let sysfs_path = sysfs_folder(&file, path).unwrap_or_default();
+    let info = DeviceInfo {
+        name: name.clone(),
+        bus: id.bus_type().0,
+        vendor: id.vendor(),
+        product: id.product(),
+        phys: device.physical_path().unwrap_or_default().to_owned(),
+        is_virtual: DeviceInfo::is_virtual_path(&sysfs_path, id.bus_type().0),
+        sysfs_path,
+    };
     Ok(Some(Keyboard {
         path: path.to_path_buf(),
-        name: device.name().unwrap_or("unnamed keyboard").to_owned(),
+        name,
+        info,
         file,
+        device,
     }))
+}
+
+/// The sysfs folder of the input device behind an event node (`/sys/devices/…/inputN`): found
+/// through the node's device number (`/sys/dev/char/M:m`), or else its name
+/// (`/sys/class/input/eventN`). `None` if sysfs does not say.
+fn sysfs_folder(file: &File, path: &Path) -> Option<String> {
+    let mut candidates = Vec::new();
+    if let Ok(metadata) = file.metadata() {
+        let rdev = metadata.rdev();
+        candidates.push(PathBuf::from(format!(
+            "/sys/dev/char/{}:{}",
+            libc::major(rdev),
+            libc::minor(rdev)
+        )));
+    }
+    if let Some(name) = path.file_name() {
+        candidates.push(Path::new("/sys/class/input").join(name));
+    }
+    candidates.into_iter().find_map(|event_dir| {
+        // `eventN/device` links to the input device (`inputN`).
+        let device = std::fs::canonicalize(event_dir.join("device")).ok()?;
+        Some(device.to_string_lossy().into_owned())
+    })
 }

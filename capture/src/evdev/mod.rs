@@ -17,6 +17,11 @@
 //!   not an error.
 //! - **Permissions**: reading `/dev/input` needs membership of the `input` group; without it the
 //!   error says so and how to fix it.
+//! - **Devices**: each keyboard is described ([`tikker_core::device::DeviceInfo`]: name,
+//!   vendor:product and bus from `EVIOCGID`, physical path, its sysfs folder found through the
+//!   node's device number, and *virtual* when that folder is under `/devices/virtual/`, as for
+//!   a `uinput` device, or its bus is `BUS_VIRTUAL`), announced to the writer and its events
+//!   tagged with it, so that every session names its keyboard and a new one raises an alert.
 //!
 //! Each keyboard has a thread blocked in `read(2)`, and the watcher one blocked on inotify: no
 //! polling, no wake-ups without input.
@@ -42,6 +47,7 @@ pub(super) mod source {
     use std::collections::HashSet;
     use std::io::Read;
     use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::{Arc, Mutex};
 
     use anyhow::Context;
@@ -50,7 +56,11 @@ pub(super) mod source {
     use super::discover::{Discovery, Keyboard, discover};
     use super::hotplug::watch_hotplug;
     use super::permission::permission_advice;
+    use crate::pipeline::DeviceTag;
     use crate::{Running, Sink, Source, SourceEnd};
+
+    /// The next device's number in this run of the daemon.
+    static NEXT_DEVICE: AtomicU32 = AtomicU32::new(1);
 
     /// Every keyboard under a folder (`/dev/input`), now and as they come.
     #[derive(Debug)]
@@ -139,7 +149,13 @@ pub(super) mod source {
         sink: Sink,
         active: ActiveDevices,
     ) -> anyhow::Result<()> {
-        let Keyboard { path, name, file } = keyboard;
+        let Keyboard {
+            path,
+            name,
+            info,
+            file,
+            device,
+        } = keyboard;
         match active.lock() {
             Ok(mut active) => {
                 if !active.insert(path.clone()) {
@@ -148,11 +164,32 @@ pub(super) mod source {
             }
             Err(_) => anyhow::bail!("the list of keyboards is poisoned"),
         }
-        tracing::info!(device = %path.display(), %name, "reading keyboard");
+        tracing::info!(
+            device = %path.display(),
+            %name,
+            ids = %info.vendor_product(),
+            bus = info.bus,
+            phys = %info.phys,
+            sysfs = %info.sysfs_path,
+            is_virtual = info.is_virtual,
+            "reading keyboard"
+        );
+        let tag = DeviceTag(NEXT_DEVICE.fetch_add(1, Ordering::Relaxed));
+        let sink = match sink.for_device(tag, info) {
+            Ok(sink) => sink,
+            Err(_) => {
+                if let Ok(mut active) = active.lock() {
+                    active.remove(&path);
+                }
+                return Ok(());
+            }
+        };
         let thread_path = path.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("evdev {}", path.display()))
             .spawn(move || {
+                // Open for as long as the keyboard is read (see `Keyboard::device`).
+                let _device = device;
                 let mut file = file;
                 let device = thread_path.display().to_string();
                 let end = read_keyboard(&mut file, &sink, &device);

@@ -234,7 +234,7 @@ impl ReplayHistory {
     }
 
     /// The stored runs, oldest first.
-    pub fn runs(&self) -> impl Iterator<Item = &StoredRun> {
+    pub fn runs(&self) -> impl DoubleEndedIterator<Item = &StoredRun> {
         self.runs.iter()
     }
 

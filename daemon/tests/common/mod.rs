@@ -138,6 +138,49 @@ impl TestHome {
         }
     }
 
+    /// Starts `WRAPPER… tikker --db DB daemon ARGS…` (a program that runs the daemon, such as
+    /// the umockdev testbed) with this home's environment and the wrapper's stdin and stdout
+    /// piped; the daemon's log (and the wrapper's stderr) go to a file.
+    pub fn start_wrapped_daemon(
+        &self,
+        wrapper: &[&std::ffi::OsStr],
+        args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> (Daemon, std::process::ChildStdin, std::process::ChildStdout) {
+        let log = self.path().join(format!("daemon-{}.log", unique_suffix()));
+        let tikker = self.tikker();
+        let mut cmd = Command::new(wrapper[0]);
+        cmd.args(&wrapper[1..])
+            .arg(tikker.get_program())
+            .arg("--db")
+            .arg(self.db())
+            .arg("daemon")
+            .args(args)
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (key, value) in tikker.get_envs() {
+            if let Some(value) = value {
+                cmd.env(key, value);
+            }
+        }
+        for (key, value) in extra_env {
+            cmd.env(key, value);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        (
+            Daemon {
+                child: Some(child),
+                log,
+            },
+            stdin,
+            stdout,
+        )
+    }
+
     /// Waits until the daemon answers with `state` (or fails with its log).
     pub fn wait_for_state(&self, daemon: &mut Daemon, state: &str) -> serde_json::Value {
         self.wait_for_status(daemon, &format!("state {state:?}"), |status| {
