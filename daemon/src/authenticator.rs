@@ -995,7 +995,7 @@ impl Authenticator {
             reason = %finding.reason,
             "typing repeats stored typing: alert"
         );
-        self.raise(
+        let _ = self.raise(
             StoredAlert {
                 id: 0,
                 created_us: finding.at_us,
@@ -1005,7 +1005,11 @@ impl Authenticator {
                 notified: false,
                 action: None,
                 kind: AlertKind::Replay,
+                evidence_from_us: None,
+                evidence_to_us: None,
+                marked_false_us: None,
             },
+            None,
             "replay",
         );
     }
@@ -1016,7 +1020,7 @@ impl Authenticator {
             device.describe()
         );
         tracing::warn!(device = %device.describe(), "a keyboard never seen before: alert");
-        self.raise(
+        let _ = self.raise(
             StoredAlert {
                 id: 0,
                 created_us: seen_us,
@@ -1026,7 +1030,11 @@ impl Authenticator {
                 notified: false,
                 action: None,
                 kind: AlertKind::NewDevice,
+                evidence_from_us: None,
+                evidence_to_us: None,
+                marked_false_us: None,
             },
+            None,
             "new_device",
         );
     }
@@ -1337,8 +1345,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("tikker.db");
         let status = Arc::new(Mutex::new(AuthStatus::off()));
-        let mut authenticator =
-            Authenticator::open(&db, "owner", &MonitorSettings::default(), status).unwrap();
+        let mut authenticator = Authenticator::open(
+            &crate::db_key::Database::plaintext(db.clone()),
+            "owner",
+            &MonitorSettings::default(),
+            status,
+            Arc::default(),
+        )
+        .unwrap();
         // Two runs of typing 10 s apart; the second is saved again as it grows.
         let first = typing_events(1_000_000_000, 30, 1);
         let second = typing_events(1_020_000_000, 40, 2);
@@ -1351,7 +1365,7 @@ mod tests {
         authenticator.save_replay_history();
         authenticator.take(chunk(&second[40..]));
         authenticator.save_replay_history();
-        let store = Store::open(&db).unwrap();
+        let store = Store::open(&db, &tikker_store::Encryption::Off).unwrap();
         let stored = store.replay_runs().unwrap();
         let kept: Vec<usize> = stored.iter().map(|r| r.timings.len()).collect();
         // The last keystroke of each run waits for the next press to be paired in order.
@@ -1389,8 +1403,14 @@ mod tests {
         // A restart loads what is stored.
         drop(authenticator);
         let status = Arc::new(Mutex::new(AuthStatus::off()));
-        let reopened =
-            Authenticator::open(&db, "owner", &MonitorSettings::default(), status).unwrap();
+        let reopened = Authenticator::open(
+            &crate::db_key::Database::plaintext(db.clone()),
+            "owner",
+            &MonitorSettings::default(),
+            status,
+            Arc::default(),
+        )
+        .unwrap();
         assert_eq!(reopened.replay.history().runs().count(), 1);
     }
 

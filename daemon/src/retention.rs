@@ -6,8 +6,9 @@
 //! transactions of a few segments, so the recorder never waits long; see
 //! `tikker_store::Store::prune_raw_before`). With `0` it keeps only what the monitor still
 //! needs: until the owner is enrolled, everything (the enrolment resumes from stored typing
-//! after a restart); afterwards the last [`MONITOR_NEEDS`]. The quarter-hour rollups, scores,
-//! alerts and profiles are kept, so statistics over any span still work.
+//! after a restart); afterwards the last [`MONITOR_NEEDS`]. The replay detector's timing
+//! history (`replay_runs`) is pruned with them. The quarter-hour rollups, scores, alerts and
+//! profiles are kept, so statistics over any span still work.
 //!
 //! **Forgetting.** Deletes a span's raw events and its rollups at once, with secure delete and a
 //! truncated log, and says what was removed and what stays (what the profile already learned).
@@ -124,11 +125,14 @@ fn prune_once(database: &Database, owner: &str, days: u32) -> anyhow::Result<Opt
     let Some(before) = cutoff(now_us(), days, enrolled) else {
         return Ok(None);
     };
-    Ok(Some(
-        store
-            .prune_raw_before(before)
-            .context("deleting raw key events past the retention")?,
-    ))
+    let pruned = store
+        .prune_raw_before(before)
+        .context("deleting raw key events past the retention")?;
+    // The replay detector's timing history follows the raw events it was learned from.
+    store
+        .prune_replay_history_before(pruned.to_us)
+        .context("deleting replay history past the retention")?;
+    Ok(Some(pruned))
 }
 
 /// The span a [`tikker_wire::api::ForgetRequest`] names, as `(from_us, to_us)`.

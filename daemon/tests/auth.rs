@@ -1186,7 +1186,7 @@ fn a_replay_of_the_owners_stored_typing_raises_a_replay_alert() {
         "the owner's own typing repeats nothing: {:?}\n{log}",
         alerts(&home.db())
     );
-    let stored = Store::open(&home.db()).unwrap().replay_runs().unwrap();
+    let stored = common::open_store(&home.db()).replay_runs().unwrap();
     let kept: usize = stored.iter().map(|r| r.timings.len()).sum();
     let typed: usize = (0..10).map(|i| owner.sentences[i].keystrokes.len()).sum();
     assert!(

@@ -16,7 +16,7 @@ use std::process::{ChildStdin, ChildStdout};
 use common::{Daemon, TestHome, require};
 use tikker_core::threat::AlertKind;
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
-use tikker_store::{EventFilter, SessionInfo, Store};
+use tikker_store::{EventFilter, SessionInfo};
 
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -117,8 +117,7 @@ impl Testbed {
 }
 
 fn sessions(db: &Path) -> Vec<SessionInfo> {
-    Store::open(db)
-        .unwrap()
+    common::open_store(db)
         .sessions(&EventFilter::default())
         .unwrap()
 }
@@ -183,8 +182,7 @@ fn a_keyboard_among_other_devices_is_read_and_its_typing_stored_with_kernel_time
         "/sys/devices/platform/i8042/serio0/input/input3"
     );
     assert!(!device.info.is_virtual);
-    let alerts = Store::open(&home.db())
-        .unwrap()
+    let alerts = common::open_store(&home.db())
         .alerts_between(None, None, 10)
         .unwrap();
     assert!(
@@ -223,8 +221,7 @@ fn a_keyboard_plugged_in_while_the_daemon_runs_is_read_and_raises_a_new_device_a
         "{status}\n{}",
         testbed.daemon.log()
     );
-    let alerts = Store::open(&home.db())
-        .unwrap()
+    let alerts = common::open_store(&home.db())
         .alerts_between(None, None, 10)
         .unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -295,7 +292,7 @@ fn a_virtual_keyboard_is_flagged_and_its_alert_says_so() {
         testbed.daemon.log()
     );
 
-    let store = Store::open(&home.db()).unwrap();
+    let store = common::open_store(&home.db());
     let devices = store.devices().unwrap();
     assert_eq!(devices.len(), 2, "{devices:?}");
     assert!(!devices[0].info.is_virtual, "the AT keyboard, seen first");

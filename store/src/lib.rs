@@ -33,8 +33,8 @@
 mod activity;
 mod baselines;
 mod derived;
-pub mod encryption;
 mod devices;
+pub mod encryption;
 pub mod export;
 mod fault;
 mod forget;

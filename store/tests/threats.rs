@@ -18,7 +18,11 @@ fn run(start_us: i64, end_us: i64, keystrokes: u16) -> StoredRun {
 #[test]
 fn replay_runs_are_saved_as_they_grow_read_back_and_pruned_by_age() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     assert_eq!(store.replay_runs().unwrap(), vec![]);
     assert_eq!(store.replay_history_oldest_end().unwrap(), None);
 
@@ -47,7 +51,7 @@ fn replay_runs_are_saved_as_they_grow_read_back_and_pruned_by_age() {
 fn replay_history_holds_no_key_identities() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tikker.db");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     store
         .save_replay_run(&run(1_000_000, 2_000_000, 3))
         .unwrap();
@@ -88,7 +92,11 @@ fn keyboard(name: &str, sysfs_path: &str, phys: &str) -> DeviceInfo {
 #[test]
 fn a_keyboard_is_new_once_and_the_same_on_another_port() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     let own = keyboard(
         "Logitech USB Keyboard",
         "/sys/devices/pci0000:00/usb1/1-2/input/input3",
@@ -130,7 +138,11 @@ fn a_keyboard_is_new_once_and_the_same_on_another_port() {
 #[test]
 fn a_session_says_which_keyboard_it_came_from() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let mut store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     let own = keyboard(
         "Test Keyboard",
         "/sys/devices/virtual/input/input7",
