@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod metrics;
 pub mod paths;
 pub mod pipeline;
+pub mod profile_words;
 pub mod recorder;
 pub mod runtime_dir;
 pub mod state;

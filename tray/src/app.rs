@@ -85,6 +85,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                         }
                         None
                     }
+                    Action::OpenDashboard => {
+                        let opened = match client.dashboard_code().await {
+                            Ok(code) => open_url(&code.url),
+                            Err(e) => Err(format!("Could not open the dashboard: {e}")),
+                        };
+                        if let Err(why) = opened {
+                            tracing::warn!("{why}");
+                            notice.set(why, FAILURE_NOTICE_FOR);
+                        }
+                        None
+                    }
                 };
                 poll.reset();
                 match done {
@@ -129,18 +140,24 @@ fn open_folder(folder: &Path) -> Result<(), String> {
             folder.display()
         ));
     }
+    xdg_open(folder.as_os_str())
+}
+
+/// Opens the dashboard's one-time `url` in the default browser (`xdg-open`).
+fn open_url(url: &str) -> Result<(), String> {
+    xdg_open(std::ffi::OsStr::new(url))
+}
+
+/// Runs `xdg-open target` without waiting for it.
+fn xdg_open(target: &std::ffi::OsStr) -> Result<(), String> {
+    let shown = Path::new(target).display();
     let mut child = std::process::Command::new("xdg-open")
-        .arg(folder)
+        .arg(target)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| {
-            format!(
-                "Could not open {} with xdg-open ({e}): install xdg-utils",
-                folder.display()
-            )
-        })?;
+        .map_err(|e| format!("Could not open {shown} with xdg-open ({e}): install xdg-utils"))?;
     // Reap it whenever it ends, so that no zombie is left behind.
     std::thread::spawn(move || {
         let _ = child.wait();

@@ -3,7 +3,7 @@
 //!
 //! The menu, top to bottom: the status line, the score and verdict, the enrolment progress
 //! (only while enrolling), a notice (only when there is one), "Pause for 15 minutes",
-//! "Pause until resumed", "Resume", "Open data folder", "Quit tray". Only what changed is sent
+//! "Pause until resumed", "Resume", "Open data folder", "Open dashboard", "Quit tray". Only what changed is sent
 //! to the host, so an open menu is not rebuilt under the pointer every poll.
 
 use anyhow::Context;
@@ -24,16 +24,19 @@ pub enum Action {
     Resume,
     /// Open the data folder in the file manager.
     OpenDataFolder,
+    /// Open the dashboard in the default browser.
+    OpenDashboard,
     /// Quit the tray (the daemon keeps running).
     Quit,
 }
 
 impl Action {
-    const ALL: [Action; 5] = [
+    const ALL: [Action; 6] = [
         Action::PauseQuarterHour,
         Action::PauseUntilResumed,
         Action::Resume,
         Action::OpenDataFolder,
+        Action::OpenDashboard,
         Action::Quit,
     ];
 
@@ -44,6 +47,7 @@ impl Action {
             Action::PauseUntilResumed => "pause",
             Action::Resume => "resume",
             Action::OpenDataFolder => "open-data-folder",
+            Action::OpenDashboard => "open-dashboard",
             Action::Quit => "quit",
         }
     }
@@ -54,6 +58,7 @@ impl Action {
             Action::PauseUntilResumed => "Pause until resumed",
             Action::Resume => "Resume",
             Action::OpenDataFolder => "Open data folder",
+            Action::OpenDashboard => "Open dashboard",
             Action::Quit => "Quit tray",
         }
     }
@@ -104,6 +109,7 @@ impl Indicator {
         let pause_until_resumed = action(Action::PauseUntilResumed, view.can_pause);
         let resume = action(Action::Resume, view.can_resume);
         let open_data_folder = action(Action::OpenDataFolder, true);
+        let open_dashboard = action(Action::OpenDashboard, true);
         let quit = action(Action::Quit, true);
         let menu = Menu::new();
         let mut items: Vec<&dyn IsMenuItem> = vec![&status, &score];
@@ -122,6 +128,7 @@ impl Indicator {
             &resume,
             &second_separator,
             &open_data_folder,
+            &open_dashboard,
             &quit,
         ]);
         menu.append_items(&items)

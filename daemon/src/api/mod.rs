@@ -22,12 +22,19 @@
 //! | `POST /model/train` | trains the behaviour model on stored typing | yes |
 //! | `GET /status`, `POST /pause`, `POST /resume` | the daemon's control | yes |
 //! | `GET /scores`, `GET /alerts`, `GET /stats/daily` | what the daemon stored | yes |
+//! | `GET /activity`, `GET /profile/owner` | the dashboard's data: activity from the rollups, the stored profile | yes (or the dashboard's session) |
+//! | `POST /dashboard/code` | a one-time code for the dashboard | yes (never the session) |
+//! | `GET /dashboard/` and its assets | the dashboard ([`dashboard`]) | the one-time code, then its session |
 //! | `GET /openapi.json` | this API's OpenAPI 3 description | no |
+//!
+//! Every guarded route also accepts the dashboard's session cookie from the dashboard's own
+//! origin ([`security`]).
 
 pub mod analytics;
 pub mod body;
 pub mod config;
 pub mod control;
+pub mod dashboard;
 pub mod predict_user;
 pub mod records;
 pub mod security;
@@ -51,7 +58,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use self::body::ApiError;
-use self::security::{ApiToken, TcpPolicy, Transport, require_token, tcp_guard};
+use self::security::{ApiToken, TcpPolicy, Transport, require_bearer, require_token, tcp_guard};
 use self::state::{ApiState, Limits};
 use self::store::ApiStore;
 use crate::control::OwnerOnlyListener;
@@ -118,6 +125,7 @@ impl Api {
         let policy = Arc::new(TcpPolicy {
             token,
             allow_remote,
+            sessions: state.sessions().clone(),
         });
         let (_, openapi) = routes(&policy);
         let openapi = openapi
@@ -130,11 +138,22 @@ impl Api {
         })
     }
 
+    /// The handlers' shared state.
+    pub fn state(&self) -> &Arc<ApiState> {
+        &self.state
+    }
+
     fn router(&self) -> Router {
         let (router, _) = routes(&self.policy);
         let openapi = self.openapi.clone();
         router
             .with_state(self.state.clone())
+            .route("/dashboard", get(dashboard::page_without_slash))
+            .route(
+                "/dashboard/",
+                get(dashboard::page).with_state(self.policy.clone()),
+            )
+            .route("/dashboard/{file}", get(dashboard::asset))
             .route(
                 "/openapi.json",
                 get(move || async move {
@@ -186,10 +205,15 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(records::scores))
         .routes(routes!(records::alerts))
         .routes(routes!(records::daily_stats))
+        .routes(routes!(dashboard::owner_profile))
         .route_layer(from_fn_with_state(policy.clone(), require_token));
+    let bearer_only = OpenApiRouter::new()
+        .routes(routes!(dashboard::code))
+        .route_layer(from_fn_with_state(policy.clone(), require_bearer));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(open)
         .merge(guarded)
+        .merge(bearer_only)
         .split_for_parts()
 }
 
@@ -202,19 +226,23 @@ pub struct ApiOptions {
     pub allow_remote: bool,
     /// Where the token lives.
     pub token_file: PathBuf,
+    /// Whose typing the dashboard shows (the capture user).
+    pub owner: String,
 }
 
 impl ApiOptions {
     /// The options of the configuration's `[api]` section, with `--listen` if given.
     pub fn from_config(
-        config: &config::ApiConfig,
+        config: &crate::config::Config,
         listen: Option<SocketAddr>,
     ) -> anyhow::Result<ApiOptions> {
-        let address = config.effective_listen(listen)?;
+        let api = &config.api;
+        let address = api.effective_listen(listen)?;
         Ok(ApiOptions {
-            tcp: (config.tcp || listen.is_some()).then_some(address),
-            allow_remote: config.allow_remote,
+            tcp: (api.tcp || listen.is_some()).then_some(address),
+            allow_remote: api.allow_remote,
             token_file: crate::paths::api_token_file()?,
+            owner: config.capture.effective_user(),
         })
     }
 }
@@ -277,6 +305,7 @@ impl DaemonApi {
             options.allow_remote,
             Limits::default(),
         )?;
+        api.state().set_owner(options.owner.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         let mut unix_stop = stopped.clone();
@@ -292,6 +321,7 @@ impl DaemonApi {
             match bind_tcp(address).await {
                 Ok(listener) => {
                     let local = listener.local_addr().unwrap_or(address);
+                    api.state().set_tcp_address(local);
                     tracing::info!(address = %local, "HTTP API listening");
                     tasks.push(tokio::spawn(serve_tcp(listener, api.tcp_router(), stopped)));
                 }
@@ -333,8 +363,10 @@ pub fn serve(database: &Path, options: &ApiOptions) -> anyhow::Result<()> {
             options.allow_remote,
             Limits::default(),
         )?;
+        api.state().set_owner(options.owner.clone());
         let listener = bind_tcp(address).await?;
         let local = listener.local_addr().unwrap_or(address);
+        api.state().set_tcp_address(local);
         let mut sigterm = signal(SignalKind::terminate()).context("handling signals")?;
         let mut sigint = signal(SignalKind::interrupt()).context("handling signals")?;
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -9,8 +9,9 @@
 //! process saves is in its caches at once.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -22,6 +23,7 @@ use tikker_identify::IdentifyModel;
 use tikker_store::StoredBaseline;
 
 use super::body::ApiError;
+use super::security::Sessions;
 use super::store::ApiStore;
 use crate::state::DaemonState;
 
@@ -75,6 +77,9 @@ pub struct ApiState {
     baselines: Mutex<HashMap<String, (Instant, Arc<LoadedBaseline>)>>,
     last_version: AtomicI64,
     models: Mutex<HashMap<String, CachedModel>>,
+    sessions: Arc<Sessions>,
+    tcp_address: OnceLock<SocketAddr>,
+    owner: OnceLock<String>,
 }
 
 /// A decoded model: when it was last checked, its row id, the model.
@@ -91,7 +96,42 @@ impl ApiState {
             baselines: Mutex::new(HashMap::new()),
             last_version: AtomicI64::new(i64::MIN),
             models: Mutex::new(HashMap::new()),
+            sessions: Arc::new(Sessions::default()),
+            tcp_address: OnceLock::new(),
+            owner: OnceLock::new(),
         }
+    }
+
+    /// The dashboard's one-time codes and sessions.
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.sessions
+    }
+
+    /// The TCP address the API listens on, once it is bound.
+    pub fn tcp_address(&self) -> Option<SocketAddr> {
+        self.tcp_address.get().copied()
+    }
+
+    /// Records the TCP address the API listens on (the dashboard's URLs name it); the first
+    /// one recorded stays.
+    pub fn set_tcp_address(&self, address: SocketAddr) {
+        let _ = self.tcp_address.set(address);
+    }
+
+    /// Whose typing the dashboard shows by default: the capture user of the configuration,
+    /// else the login name.
+    pub fn owner(&self) -> &str {
+        self.owner.get_or_init(|| {
+            std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "me".into())
+        })
+    }
+
+    /// Sets [`ApiState::owner`]; the first one set stays.
+    pub fn set_owner(&self, user: String) {
+        let _ = self.owner.set(user);
     }
 
     /// Caches a baseline just built (or read) under its version.

@@ -37,7 +37,7 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
             source,
             speed: args.speed.unwrap_or(1.0),
             monitor: context.config.monitor.clone(),
-            api: crate::api::ApiOptions::from_config(&context.config.api, args.listen)?,
+            api: crate::api::ApiOptions::from_config(&context.config, args.listen)?,
         },
     )
 }

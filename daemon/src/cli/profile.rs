@@ -4,7 +4,6 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tikker_core::KeyCode;
 use tikker_core::monitor::{Monitor, OwnerModel, StoredFeed};
 use tikker_store::{EventFilter, StoredProfile};
 
@@ -75,7 +74,7 @@ struct ShownProfile<'a> {
 fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
     let (stored, model) = load(context, user)?;
     let profile = &model.profile;
-    let median = |hist: &tikker_core::profile::LogHistogram| hist.quantile(0.5).map(f64::exp);
+    let median = crate::profile_words::median_ms;
     let shown = ShownProfile {
         user,
         version: stored.version,
@@ -94,64 +93,11 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let fade = tikker_core::monitor::MonitorConfig::default();
-    outln!(
-        "Profile of {user}: version {}, saved {}, from {} keystrokes.",
-        shown.version,
-        local_time(stored.created_us),
-        shown.keystrokes
-    );
-    match (shown.words_per_minute, shown.rhythm_consistency) {
-        (Some(wpm), Some(consistency)) => outln!(
-            "You type at {wpm:.0} words per minute with a rhythm consistency of {consistency:.2} ({}).",
-            rhythm_in_words(consistency)
-        ),
-        (Some(wpm), None) => outln!("You type at {wpm:.0} words per minute."),
-        _ => outln!("Not enough continuous typing yet to measure your speed."),
+    let saved = local_time(stored.created_us);
+    for sentence in crate::profile_words::describe(user, stored.version, &saved, &model, &fade) {
+        outln!("{sentence}");
     }
-    if let (Some(hold), Some(ppt)) = (shown.median_hold_ms, shown.median_press_to_press_ms) {
-        outln!(
-            "You hold a key down for {hold:.0} ms and press the next one {ppt:.0} ms after the previous (medians)."
-        );
-    }
-    let mut keys: Vec<(u16, u64, f64)> = profile
-        .keys
-        .iter()
-        .filter_map(|(&key, w)| w.mean().map(|mean| (key, w.n, mean.exp())))
-        .collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    if !keys.is_empty() {
-        let listed: Vec<String> = keys
-            .iter()
-            .take(5)
-            .map(|(key, _, hold)| format!("{} {hold:.0} ms", KeyCode(*key)))
-            .collect();
-        outln!(
-            "It knows the hold times of {} keys and the timings of {} key pairs; your most used keys are held: {}.",
-            shown.keys,
-            shown.digraphs,
-            listed.join(", ")
-        );
-    }
-    outln!(
-        "Scores: a window at your median distance ({:.2}) scores 0.95, one at your 99th percentile ({:.2}) scores 0.40 (suspicious from there down).",
-        model.calibration.median,
-        model.calibration.tail
-    );
-    outln!(
-        "It learns only from windows judged yours; past {} keystrokes every statistic keeps {:.0} % of its weight, so recent typing counts most.",
-        fade.fade_after_keystrokes,
-        fade.fade_keep * 100.0
-    );
     Ok(())
-}
-
-fn rhythm_in_words(consistency: f64) -> &'static str {
-    match consistency {
-        c if c > 0.85 => "very steady",
-        c if c > 0.65 => "steady",
-        c if c >= 0.5 => "uneven",
-        _ => "very uneven",
-    }
 }
 
 fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
