@@ -594,6 +594,12 @@ impl Monitor {
         self.last_alert_us = Some(self.last_alert_us.map_or(at_us, |last| last.max(at_us)));
     }
 
+    /// Ends the cooldown of the last alert: the next time the rule fires it alerts again (the
+    /// daemon does this once typing has looked like the owner's again after an alert).
+    pub fn end_cooldown(&mut self) {
+        self.last_alert_us = None;
+    }
+
     /// Replaces the owner model (a newer stored version, after `tikker profile rebuild`); the
     /// current window and alert evidence are kept.
     pub fn replace_owner(&mut self, owner: OwnerModel) {

@@ -16,14 +16,27 @@
 //! - **Learning**: the monitor learns only from windows judged the owner's; the learning profile
 //!   is saved as a new version every `save_interval_s` if it changed, and when the daemon stops.
 //!   A version saved by someone else (`tikker profile rebuild`) is picked up within 30 s.
-//! - **Alerts**: each alert is stored (`alerts` table) at once, then a helper thread shows the
-//!   notification and runs the alert command ([`crate::alert`]) and records what became of them;
-//!   the monitor never waits for a notification server.
+//! - **Alerts**: each alert is stored (`alerts` table) at once, with the span of typing its
+//!   evidence rests on, then a helper thread shows the notification and runs the alert command
+//!   ([`crate::alert`]) and records what became of them; the monitor never waits for a
+//!   notification server, and stopping waits at most [`STOP_WAIT`] for the helpers.
+//! - **During a cooldown** (the monitor holds further alerts back for `cooldown_us` after one),
+//!   every further suspicious window is logged and replaces the alert's notification with a
+//!   count; once [`OWNER_AGAIN_WINDOWS`] windows in a row looked like the owner's, the cooldown
+//!   ends ([`Monitor::end_cooldown`]) and the next intrusion raises a fresh alert.
+//! - **Enrolment complete**: the owner is told once, with a notification ("protection is now
+//!   on"), when the first profile is built (from live or stored typing).
+//!
+//! - **"It was me"**: the owner marks an alert false (`POST /alerts/{id}/false`, `tikker alerts
+//!   --false ID`, or the notification's button) through an [`OwnerLink`]: the mark is stored on
+//!   the alert's row at once, then this thread releases the typing the alert's evidence covered
+//!   to the monitor ([`Monitor::release`]), so that it may be learned, and counts the false alert
+//!   in the status (`alerts_marked_false`).
 //!
 //! It writes only derived records (profiles, scores, alerts) through its own connection; the
 //! recorder stays the single writer of key events. Key identities are never logged.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -31,13 +44,15 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
 use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
-use tikker_store::{EventFilter, SessionId, Store, StoredAlert, StoredScore};
+use tikker_store::{
+    EventFilter, MarkedFalse, SessionId, Store, StoreError, StoredAlert, StoredScore,
+};
 
 use tikker_core::threat::AlertKind;
 use tikker_core::threat::injection::{InjectionConfig, InjectionDetector, InjectionFinding};
 use tikker_wire::status::{AuthPhase, AuthStatus, LastAlert};
 
-use crate::alert::{AlertNotice, AlertSettings};
+use crate::alert::{AlertNotice, AlertNotification, AlertSettings, ContinuedTyping, Responder};
 use crate::config::MonitorSettings;
 use crate::pipeline::CommittedChunk;
 use tikker_capture::clock::{now_us, rfc3339};
@@ -51,6 +66,76 @@ const RELOAD_CHECK: Duration = Duration::from_secs(30);
 
 /// How many recent alerts are read at start to find the last of each kind.
 const RECENT_ALERTS: usize = 64;
+
+/// How long the thread sleeps at most before it looks at the owner's word ([`OwnerLink`]).
+const OWNER_POLL: Duration = Duration::from_secs(1);
+
+/// How long stopping waits for alert helpers (a command still running, a notification server
+/// that does not answer) before it leaves them.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// Windows in a row judged the owner's (with no evidence against the owner) that end an alert's
+/// cooldown: a whole window's worth of fresh typing (150 keystrokes at the default 25 a step).
+pub const OWNER_AGAIN_WINDOWS: u32 = 6;
+
+/// The impostor alert whose cooldown is running, and what followed it.
+#[derive(Debug)]
+struct Intrusion {
+    notice: AlertNotice,
+    settings: AlertSettings,
+    notification: Arc<AlertNotification>,
+    /// Suspicious windows since the alert.
+    more: u32,
+    /// Owner-like windows in a row since the last suspicious one.
+    owner_streak: u32,
+}
+
+/// The owner's word on an alert, for the monitor thread: the typing it covered was theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItWasMe {
+    /// The alert's row id.
+    pub alert_id: i64,
+    /// Presses from this time (µs)…
+    pub from_us: i64,
+    /// …to this one (µs, inclusive) were the owner's.
+    pub to_us: i64,
+}
+
+/// How the API and the notifications pass the owner's "It was me" to the running monitor;
+/// cheap to clone, never blocks.
+#[derive(Debug, Clone)]
+pub struct OwnerLink {
+    commands: Sender<ItWasMe>,
+}
+
+impl OwnerLink {
+    /// Marks alert `id` false in `store` (at once; idempotent) and, the first time, has the
+    /// monitor release the typing its evidence covered. `None`: no alert has that id.
+    ///
+    /// # Errors
+    /// The store's, when the mark cannot be written or read back.
+    pub fn it_was_me(&self, store: &Store, id: i64) -> Result<Option<MarkedFalse>, StoreError> {
+        let Some(marked) = store.mark_alert_false(id, now_us())? else {
+            return Ok(None);
+        };
+        if marked.newly {
+            let (from_us, to_us) =
+                match (marked.alert.evidence_from_us, marked.alert.evidence_to_us) {
+                    (Some(from), Some(to)) => (from, to),
+                    // The detectors' alerts (and alerts from before the span was stored) cover no
+                    // windows: nothing to release, but the false alert still counts.
+                    _ => (1, 0),
+                };
+            // A monitor that has stopped has nothing left to release.
+            let _ = self.commands.send(ItWasMe {
+                alert_id: id,
+                from_us,
+                to_us,
+            });
+        }
+        Ok(Some(marked))
+    }
+}
 
 /// The recorder's end of the queue into the monitor; never blocks.
 #[derive(Debug, Clone)]
@@ -104,6 +189,13 @@ pub struct Authenticator {
     alert_threads: Vec<JoinHandle<()>>,
     /// Machine typing on the committed stream (independent of the owner's profile).
     injection: InjectionDetector,
+    /// The owner's word on alerts, from the API and the notifications.
+    owner_words: Receiver<ItWasMe>,
+    owner_link: OwnerLink,
+    /// The impostor alert of this run whose cooldown runs, if any.
+    intrusion: Option<Intrusion>,
+    /// The HTTP API's TCP address, where "Details" looks for the dashboard.
+    api: Option<std::net::SocketAddr>,
 }
 
 /// A handle on the running monitor thread.
@@ -137,6 +229,7 @@ impl Authenticator {
                 database.display()
             )
         })?;
+        let (commands, owner_words) = std::sync::mpsc::channel();
         let mut authenticator = Authenticator {
             store,
             owner: owner.to_owned(),
@@ -152,13 +245,30 @@ impl Authenticator {
             today: local_today(),
             alert_threads: Vec::new(),
             injection: InjectionDetector::new(InjectionConfig::default()),
+            owner_words,
+            owner_link: OwnerLink { commands },
+            intrusion: None,
+            api: None,
         };
+        let false_alerts = authenticator.store.count_false_alerts()?;
+        authenticator.update_status(|s| s.alerts_marked_false = false_alerts);
         let events_today = authenticator.count_events_today()?;
         authenticator.update_status(|s| s.events_today = events_today);
         if settings.enabled {
             authenticator.load_owner()?;
         }
         Ok(authenticator)
+    }
+
+    /// Where the daemon serves its HTTP API on TCP (the notification's "Details" opens the
+    /// dashboard there when it serves one).
+    pub fn set_api_address(&mut self, api: Option<std::net::SocketAddr>) {
+        self.api = api;
+    }
+
+    /// The link that passes the owner's "It was me" to this monitor.
+    pub fn owner_link(&self) -> OwnerLink {
+        self.owner_link.clone()
     }
 
     /// Starts the thread; it runs until every [`CommittedSender`] is gone.
@@ -224,6 +334,8 @@ impl Authenticator {
                     reason: alert.reason.clone(),
                     notified: alert.notified,
                     kind: alert.kind,
+                    id: Some(alert.id),
+                    marked_false: alert.marked_false_us.is_some(),
                 })
             });
         }
@@ -233,6 +345,7 @@ impl Authenticator {
         self.monitor = Some(monitor);
         if self.saved.is_none() && self.has_owner() {
             self.save_model("enrolled from stored typing")?;
+            self.tell_enrolled();
         }
         self.refresh_phase();
         Ok(())
@@ -245,7 +358,7 @@ impl Authenticator {
     fn run(mut self, inbox: Receiver<Vec<CommittedChunk>>) {
         let save_interval = Duration::from_secs(self.settings.save_interval_s);
         loop {
-            match inbox.recv_timeout(RELOAD_CHECK.min(save_interval)) {
+            match inbox.recv_timeout(OWNER_POLL.min(save_interval)) {
                 Ok(chunks) => {
                     for chunk in chunks {
                         self.take(chunk);
@@ -253,6 +366,9 @@ impl Authenticator {
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while let Ok(word) = self.owner_words.try_recv() {
+                self.it_was_me(word);
             }
             self.maintain(save_interval);
         }
@@ -283,6 +399,29 @@ impl Authenticator {
         }
     }
 
+    /// The owner said "It was me": the typing the alert covered is released for learning, and
+    /// the false alert is counted.
+    fn it_was_me(&mut self, word: ItWasMe) {
+        let released = self
+            .monitor
+            .as_mut()
+            .filter(|_| word.from_us <= word.to_us)
+            .map_or(0, |monitor| monitor.release(word.from_us, word.to_us));
+        tracing::info!(
+            alert = word.alert_id,
+            released_keystrokes = released,
+            "\"It was me\": the alert is marked false; the typing it covered may be learned"
+        );
+        self.update_status(|s| {
+            s.alerts_marked_false += 1;
+            if let Some(last) = s.last_alert.as_mut()
+                && last.id == Some(word.alert_id)
+            {
+                last.marked_false = true;
+            }
+        });
+    }
+
     fn finish(&mut self) {
         // Keys still down when the recorder stopped have no release: nothing to emit but the
         // keystrokes already complete.
@@ -296,8 +435,23 @@ impl Authenticator {
         {
             tracing::error!(error = %format!("{e:#}"), "saving the learning profile at stop failed");
         }
-        for thread in self.alert_threads.drain(..) {
+        // Alert helpers are joined while they finish within STOP_WAIT; one still running a
+        // command, or waiting on a notification server that does not answer, is left behind
+        // (the process ends without it).
+        let deadline = Instant::now() + STOP_WAIT;
+        while self.alert_threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (done, running): (Vec<_>, Vec<_>) =
+            self.alert_threads.drain(..).partition(|t| t.is_finished());
+        for thread in done {
             let _ = thread.join();
+        }
+        if !running.is_empty() {
+            tracing::warn!(
+                helpers = running.len(),
+                "stopping without waiting longer for alert helpers (a command or the notification server has not finished)"
+            );
         }
     }
 
@@ -347,10 +501,70 @@ impl Authenticator {
             if let Err(e) = self.save_model("enrolled from the owner's first typing") {
                 tracing::error!(error = %format!("{e:#}"), "saving the owner profile failed");
             }
+            self.tell_enrolled();
         }
         self.refresh_phase();
         if let Some(score) = score {
             self.record(score);
+        }
+    }
+
+    /// Tells the owner, once per enrolment, that protection is on.
+    fn tell_enrolled(&self) {
+        if !self.settings.notify {
+            return;
+        }
+        let keystrokes = self
+            .monitor
+            .as_ref()
+            .and_then(Monitor::owner)
+            .map_or(0, |o| o.profile.keystrokes);
+        crate::alert::notify_enrolled(keystrokes);
+    }
+
+    /// A window during an alert's cooldown: a suspicious one updates the alert's notification
+    /// and is logged; enough owner-like ones in a row end the cooldown.
+    fn follow_intrusion(&mut self, window: &WindowScore) {
+        let cooldown_us = self.settings.monitor_config().cooldown_us;
+        let Some(intrusion) = self.intrusion.as_mut() else {
+            return;
+        };
+        if window.to_us - intrusion.notice.at_us >= cooldown_us {
+            self.intrusion = None;
+            return;
+        }
+        if window.verdict == tikker_core::verify::calibration::Verdict::Suspicious {
+            intrusion.more += 1;
+            intrusion.owner_streak = 0;
+            tracing::warn!(
+                alert = intrusion.notice.alert_id,
+                score = window.score,
+                windows_since_alert = intrusion.more,
+                "someone else may still be typing (the alert's cooldown holds a new alert back; its notification is updated)"
+            );
+            intrusion.notification.update(
+                &intrusion.notice,
+                &intrusion.settings,
+                intrusion.more,
+                ContinuedTyping {
+                    at_us: window.to_us,
+                    score: window.score,
+                },
+            );
+        } else if window.verdict.is_owner() && window.evidence == 0.0 {
+            intrusion.owner_streak += 1;
+            if intrusion.owner_streak >= OWNER_AGAIN_WINDOWS {
+                tracing::info!(
+                    alert = intrusion.notice.alert_id,
+                    "the typing looks like the owner's again: the alert's cooldown ends, a new intrusion alerts afresh"
+                );
+                self.intrusion = None;
+                if let Some(monitor) = self.monitor.as_mut() {
+                    monitor.end_cooldown();
+                }
+            }
+        } else {
+            intrusion.owner_streak = 0;
         }
     }
 
@@ -381,6 +595,8 @@ impl Authenticator {
         self.update_status(|s| set_score(s, &stored));
         if window.alert {
             self.alert(&window, score_id);
+        } else {
+            self.follow_intrusion(&window);
         }
     }
 
@@ -391,7 +607,7 @@ impl Authenticator {
             reason = %window.reason,
             "someone else may be typing: alert"
         );
-        self.raise(
+        let (notice, settings, notification) = self.raise(
             StoredAlert {
                 id: 0,
                 created_us: window.to_us,
@@ -401,9 +617,19 @@ impl Authenticator {
                 notified: false,
                 action: None,
                 kind: AlertKind::Impostor,
+                evidence_from_us: Some(window.evidence_from_us),
+                evidence_to_us: Some(window.to_us),
+                marked_false_us: None,
             },
             window.verdict.as_str(),
         );
+        self.intrusion = Some(Intrusion {
+            notice,
+            settings,
+            notification,
+            more: 0,
+            owner_streak: 0,
+        });
     }
 
     fn alert_injection(&mut self, finding: &InjectionFinding) {
@@ -413,7 +639,7 @@ impl Authenticator {
             reason = %finding.reason,
             "machine typing on the keyboard: alert"
         );
-        self.raise(
+        let _ = self.raise(
             StoredAlert {
                 id: 0,
                 created_us: finding.at_us,
@@ -423,6 +649,9 @@ impl Authenticator {
                 notified: false,
                 action: None,
                 kind: AlertKind::Injection,
+                evidence_from_us: None,
+                evidence_to_us: None,
+                marked_false_us: None,
             },
             "injection",
         );
@@ -430,7 +659,11 @@ impl Authenticator {
 
     /// Stores an alert, shows it in the status, and has a helper thread notify and run the
     /// alert action (recording both outcomes on the alert's row).
-    fn raise(&mut self, stored: StoredAlert, verdict: &'static str) {
+    fn raise(
+        &mut self,
+        stored: StoredAlert,
+        verdict: &'static str,
+    ) -> (AlertNotice, AlertSettings, Arc<AlertNotification>) {
         let alert_id = match self.store.save_alert(&stored) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -440,9 +673,11 @@ impl Authenticator {
         };
         let notice = AlertNotice {
             kind: stored.kind,
+            alert_id,
             score: stored.score,
             verdict,
             reason: stored.reason.clone(),
+            at_us: stored.created_us,
             at: rfc3339(stored.created_us),
         };
         self.update_status(|s| {
@@ -452,18 +687,28 @@ impl Authenticator {
                 reason: notice.reason.clone(),
                 notified: false,
                 kind: notice.kind,
+                id: alert_id,
+                marked_false: false,
             })
         });
         let settings = AlertSettings {
             notify: self.settings.notify,
             command: self.settings.alert_command.clone(),
+            api: self.api,
         };
+        let notification = Arc::new(AlertNotification::default());
         let database = self.store.path().to_path_buf();
         let status = self.status.clone();
+        let responder = Responder {
+            owner_link: self.owner_link.clone(),
+            database: database.clone(),
+        };
+        let raised = (notice.clone(), settings.clone(), Arc::clone(&notification));
         let spawned = std::thread::Builder::new()
             .name("alert".into())
             .spawn(move || {
-                let outcome = crate::alert::deliver(&notice, &settings);
+                let outcome =
+                    crate::alert::deliver(&notice, &settings, Some(responder), &notification);
                 if outcome.notified
                     && let Ok(mut status) = status.lock()
                     && let Some(last) = status.last_alert.as_mut()
@@ -488,6 +733,7 @@ impl Authenticator {
             Err(e) => tracing::error!(error = %e, "the alert could not be delivered (no thread)"),
         }
         self.alert_threads.retain(|t| !t.is_finished());
+        raised
     }
 
     fn learned_since_save(&self) -> bool {

@@ -7,7 +7,7 @@
 //! to capture from, the daemon says why, keeps serving its control socket and tries again every
 //! `retry_s` seconds.
 //!
-//! It runs until SIGTERM or SIGINT (or until a replay is done). Stopping closes the source gate,
+//! It runs until SIGTERM or SIGINT (or until a replay is done, unless `--keep-running`). Stopping closes the source gate,
 //! waits for events already on their way into the writer's queue, and has the writer commit
 //! everything: no captured event is lost. The authentication monitor then scores what was
 //! committed last and saves the profile it learned. The last log line gives the counts.
@@ -48,6 +48,8 @@ pub struct DaemonOptions {
     pub source: SourceSpec,
     /// Replay speed.
     pub speed: f64,
+    /// After a replay, keep running until stopped.
+    pub keep_running: bool,
     /// Continuous authentication.
     pub monitor: MonitorSettings,
     /// The HTTP API (served on the control socket, and on TCP if configured).
@@ -75,12 +77,14 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     let gate = Arc::new(Gate::new(pause));
     let (queue, queue_rx) = sync_channel(capture.queue_events);
     let auth_status = Arc::new(Mutex::new(AuthStatus::off()));
-    let authenticator = Authenticator::open(
+    let mut authenticator = Authenticator::open(
         database,
         &capture.effective_user(),
         &options.monitor,
         auth_status.clone(),
     )?;
+    authenticator.set_api_address(options.api.tcp);
+    let owner_link = authenticator.owner_link();
     let (authenticator, committed) = authenticator.start()?;
     let writer = Writer::new(
         store,
@@ -111,6 +115,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         latency,
         queue.clone(),
         auth_status,
+        owner_link,
     ));
     let supervisor = Supervisor {
         state: state.clone(),
@@ -124,6 +129,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
             input_dir: capture.input_dir.clone(),
         },
         retry: Duration::from_secs(capture.retry_s),
+        keep_running: options.keep_running,
         api: options.api.clone(),
         database: database.to_path_buf(),
     };
@@ -196,6 +202,7 @@ struct Supervisor {
     spec: SourceSpec,
     source_options: SourceOptions,
     retry: Duration,
+    keep_running: bool,
     api: ApiOptions,
     database: std::path::PathBuf,
 }
@@ -292,6 +299,11 @@ impl Supervisor {
                 end = wait_source(&mut running) => {
                     running = None;
                     match end {
+                        SourceEnd::Finished if self.keep_running => {
+                            tracing::info!("the replay is done: running on until stopped (--keep-running)");
+                            self.state.set_phase(Phase::Waiting { reason: "the replay is done".into() });
+                            systemd::status(&self.state.status_line());
+                        }
                         SourceEnd::Finished => return StopReason::ReplayDone,
                         SourceEnd::Failed(why) if self.spec == SourceSpec::Auto => {
                             tracing::warn!(reason = %why, retry_in_s = self.retry.as_secs(), "the source stopped; looking for another later");

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::authenticator::OwnerLink;
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::WriterCommand;
 use crate::systemd;
@@ -51,6 +52,7 @@ pub struct DaemonState {
     latency: Arc<Mutex<LatencyHistogram>>,
     writer: SyncSender<WriterCommand>,
     auth: Arc<Mutex<AuthStatus>>,
+    owner_link: OwnerLink,
     phase: Mutex<Phase>,
     /// The task that ends a timed pause.
     pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
@@ -65,6 +67,7 @@ impl DaemonState {
         latency: Arc<Mutex<LatencyHistogram>>,
         writer: SyncSender<WriterCommand>,
         auth: Arc<Mutex<AuthStatus>>,
+        owner_link: OwnerLink,
     ) -> DaemonState {
         DaemonState {
             database,
@@ -74,9 +77,15 @@ impl DaemonState {
             latency,
             writer,
             auth,
+            owner_link,
             phase: Mutex::new(Phase::Starting),
             pause_timer: Mutex::new(None),
         }
+    }
+
+    /// How the owner's "It was me" reaches the authentication monitor.
+    pub fn owner_link(&self) -> &OwnerLink {
+        &self.owner_link
     }
 
     /// Sets the capture phase.

@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use common::splice::{ENROL_SENTENCES, Splice, write_splice};
 use common::{TestHome, Xvfb, require};
+use rustix::process::{Pid, Signal, kill_process};
 use tikker_core::keystroke::Keystroke;
 use tikker_core::threat::AlertKind;
 use tikker_core::verify::calibration::Verdict;
-use tikker_research::dataset::Participant;
-use tikker_research::dataset::aalto::read_participant;
 use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
 use tikker_store::{Store, StoredAlert, StoredScore};
 
@@ -158,7 +157,7 @@ fn with_no_notification_server_the_alert_is_stored_and_the_daemon_carries_on() {
 struct NotificationServer {
     // Dropped in this order: the monitor and dunst before their bus, the bus before the display.
     _monitor: tikker_testkit::ChildGuard,
-    _dunst: tikker_testkit::Dunst,
+    dunst: tikker_testkit::Dunst,
     bus: tikker_testkit::SessionBus,
     _xvfb: Xvfb,
     monitor_log: PathBuf,
@@ -180,7 +179,7 @@ impl NotificationServer {
         let dunst = tikker_testkit::Dunst::start(&xvfb.display, &bus, dir, &dir.join("dunst.log"));
         NotificationServer {
             _monitor: tikker_testkit::ChildGuard(monitor),
-            _dunst: dunst,
+            dunst,
             bus,
             _xvfb: xvfb,
             monitor_log,
@@ -234,17 +233,17 @@ fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
     assert!(touched.exists(), "the alert command ran");
 
     let calls = server.notify_calls();
-    assert_eq!(calls.len(), 1, "one notification: {calls:#?}");
-    let call = &calls[0];
-    assert!(
-        call.contains("string \"tikker: someone else may be typing\""),
-        "{call}"
-    );
+    let alerting: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.contains("string \"tikker: someone else may be typing\""))
+        .collect();
+    assert_eq!(alerting.len(), 1, "one alert notification: {calls:#?}");
+    let call = alerting[0];
     assert!(
         call.contains("string \"tikker\""),
         "app name and icon: {call}"
     );
-    assert!(call.contains("against your profile"), "{call}");
+    assert!(call.contains("resembled your typing"), "{call}");
     assert!(
         call.contains("\"urgency\"") && call.contains("byte 2"),
         "critical urgency: {call}"
@@ -470,4 +469,305 @@ fn an_injected_burst_after_the_owners_typing_raises_an_injection_alert_within_te
         alert.reason
     );
     assert!(log.contains("machine typing"), "{log}");
+}
+
+/// Words of the verifier that mean nothing to a person, and must not reach a notification.
+const INTERNAL_NAMES: [&str; 6] = [
+    "distance",
+    "hold_mean",
+    "percentile",
+    "median",
+    "component",
+    "calibrat",
+];
+
+/// The server's id of the alert notification, from the daemon's log.
+fn notification_id(log: &str) -> Option<u32> {
+    let line = log
+        .lines()
+        .find(|l| l.contains("alert notification shown"))?;
+    let start = line.find("notification=")? + "notification=".len();
+    line[start..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Emits `ActionInvoked(id, action)` on the bus, as the notification server does on a click.
+fn invoke_action(bus: &tikker_testkit::SessionBus, id: u32, action: &str) {
+    let status = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--type=signal",
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications.ActionInvoked",
+            &format!("uint32:{id}"),
+            &format!("string:{action}"),
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .status()
+        .unwrap();
+    assert!(status.success(), "dbus-send failed");
+}
+
+fn lines_in(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|text| text.lines().count())
+        .unwrap_or(0)
+}
+
+/// The whole alert experience on a real notification server: enrolment is announced once, the
+/// alert is in plain words with its buttons, the impostor's further typing during the cooldown
+/// replaces the same notification with a count, "Lock screen" runs the alert command, and "It was
+/// me" (the server's `ActionInvoked` signal, as a click sends it) marks the alert false.
+#[test]
+fn the_alert_notification_speaks_plainly_offers_its_buttons_and_it_was_me_marks_it_false() {
+    let home = TestHome::new();
+    let server = NotificationServer::start(home.path());
+    let splice = write_splice(&home, 0);
+    let locked = home.path().join("locked");
+    write_config(
+        &home,
+        &format!(
+            "enrolment_keystrokes = {}\nalert_command = [\"sh\", \"-c\", \"echo locked >> {}\"]\n",
+            splice.enrolment,
+            locked.display()
+        ),
+    );
+    let bus = [("DBUS_SESSION_BUS_ADDRESS", server.bus.address.as_str())];
+    let mut daemon = home.start_daemon(
+        &[
+            "--source",
+            &replay_arg(&splice.file),
+            "--speed",
+            "inf",
+            "--keep-running",
+        ],
+        &bus,
+    );
+    let id = tikker_testkit::wait_for(
+        "the alert notification",
+        || daemon.log(),
+        || notification_id(&daemon.log()),
+    );
+    let first = check_alerts(&home, &splice);
+    assert!(
+        first
+            .evidence_from_us
+            .is_some_and(|from| from <= first.created_us)
+    );
+    assert_eq!(first.evidence_to_us, Some(first.created_us));
+
+    let calls = server.notify_calls();
+    let enrolled: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.contains("protection is now on"))
+        .collect();
+    assert_eq!(enrolled.len(), 1, "enrolment is told once: {calls:#?}");
+    let alert = calls
+        .iter()
+        .find(|c| c.contains("string \"tikker: someone else may be typing\""))
+        .unwrap_or_else(|| panic!("no alert notification: {calls:#?}"));
+    for word in INTERNAL_NAMES {
+        assert!(
+            !alert.contains(word),
+            "{word:?} in the notification: {alert}"
+        );
+    }
+    assert!(alert.contains("resembled your typing"), "{alert}");
+    assert!(alert.contains("ran your alert command (sh)"), "{alert}");
+    for button in [
+        "\"it-was-me\"",
+        "\"It was me\"",
+        "\"lock-screen\"",
+        "\"Lock screen\"",
+        "\"details\"",
+        "\"Details\"",
+    ] {
+        assert!(alert.contains(button), "{button} not offered: {alert}");
+    }
+    assert!(
+        alert.contains("\"urgency\"") && alert.contains("byte 2"),
+        "critical urgency: {alert}"
+    );
+
+    // The impostor typed on during the cooldown: the same notification, replaced with a count.
+    let update = tikker_testkit::wait_for(
+        "the alert's notification to be updated",
+        || format!("{:#?}\n{}", server.notify_calls(), daemon.log()),
+        || {
+            server
+                .notify_calls()
+                .into_iter()
+                .find(|c| c.contains("someone else may still be typing"))
+        },
+    );
+    assert!(
+        update.contains(&format!("uint32 {id}")),
+        "the update replaces notification {id}: {update}"
+    );
+    assert!(
+        update.contains("once more") || update.contains("more times"),
+        "with a count: {update}"
+    );
+    for word in INTERNAL_NAMES {
+        assert!(!update.contains(word), "{word:?} in the update: {update}");
+    }
+    assert_eq!(
+        alerts(&home.db()).len(),
+        1,
+        "no second alert in the cooldown"
+    );
+    assert!(daemon.log().contains("someone else may still be typing"));
+
+    // "Lock screen": the alert command again (it ran once with the alert).
+    tikker_testkit::wait_for("the alert command", String::new, || {
+        (lines_in(&locked) == 1).then_some(())
+    });
+    invoke_action(&server.bus, id, "lock-screen");
+    tikker_testkit::wait_for(
+        "Lock screen to run the command",
+        || daemon.log(),
+        || (lines_in(&locked) == 2).then_some(()),
+    );
+
+    // "It was me": the alert is marked false, and the status counts it.
+    let marked = tikker_testkit::wait_for(
+        "It was me to mark the alert false",
+        || daemon.log(),
+        || {
+            invoke_action(&server.bus, id, "it-was-me");
+            std::thread::sleep(Duration::from_millis(300));
+            alerts(&home.db())[0].marked_false_us
+        },
+    );
+    assert!(marked >= first.created_us);
+    let status = home.wait_for_status(&mut daemon, "the false alert counted", |s| {
+        s["auth"]["alerts_marked_false"] == 1
+    });
+    assert_eq!(
+        status["auth"]["last_alert"]["marked_false"], true,
+        "{status}"
+    );
+    assert!(
+        daemon
+            .log()
+            .contains("\"It was me\": the alert is marked false")
+    );
+    let listed = home.run(&["alerts"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("marked false (It was me)"), "{listed}");
+    assert!(daemon.terminate().success(), "{}", daemon.log());
+
+    // A restart with the stored profile does not announce the enrolment again.
+    let mut again = home.start_daemon(
+        &["--source", &replay_arg(&splice.file), "--speed", "inf"],
+        &bus,
+    );
+    assert!(
+        again.wait(Duration::from_secs(120)).success(),
+        "{}",
+        again.log()
+    );
+    let enrolled = server
+        .notify_calls()
+        .iter()
+        .filter(|c| c.contains("protection is now on"))
+        .count();
+    assert_eq!(enrolled, 1, "enrolment is told once");
+}
+
+/// Issue 13, item 8: a notification server that takes the call and never answers (dunst
+/// stopped with SIGSTOP) neither delays the alert command nor the daemon's stop.
+#[test]
+fn a_hung_notification_server_neither_delays_the_alert_command_nor_the_stop() {
+    let home = TestHome::new();
+    let server = NotificationServer::start(home.path());
+    let splice = write_splice(&home, 0);
+    let touched = home.path().join("alert-action-ran");
+    write_config(
+        &home,
+        &format!(
+            "enrolment_keystrokes = {}\nalert_command = [\"touch\", \"{}\"]\n",
+            splice.enrolment,
+            touched.display()
+        ),
+    );
+    let dunst = Pid::from_raw(server.dunst.pid() as i32).unwrap();
+    kill_process(dunst, Signal::STOP).unwrap();
+    let mut daemon = home.start_daemon(
+        &[
+            "--source",
+            &replay_arg(&splice.file),
+            "--speed",
+            "inf",
+            "--keep-running",
+        ],
+        &[("DBUS_SESSION_BUS_ADDRESS", &server.bus.address)],
+    );
+    let stored = tikker_testkit::wait_for(
+        "the alert",
+        || daemon.log(),
+        || alerts(&home.db()).first().map(|a| a.created_us),
+    );
+    let seen = std::time::Instant::now();
+    tikker_testkit::wait_for_within(
+        Duration::from_secs(2),
+        "the alert command, while the notification hangs",
+        || daemon.log(),
+        || touched.exists().then_some(()),
+    );
+    let outcome = tikker_testkit::wait_for_within(
+        Duration::from_secs(10),
+        "the alert's outcome",
+        || daemon.log(),
+        || alerts(&home.db()).into_iter().find(|a| a.action.is_some()),
+    );
+    assert_eq!(outcome.created_us, stored);
+    assert!(!outcome.notified, "the hung server never took it");
+    assert_eq!(outcome.action.as_deref(), Some("touch: exit status: 0"));
+    assert!(
+        seen.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        seen.elapsed()
+    );
+    assert!(
+        daemon.log().contains("did not answer in time"),
+        "{}",
+        daemon.log()
+    );
+
+    // `tikker alerts --false ID` goes through the daemon, which releases the typing it covered.
+    let said = home.run(&["alerts", "--false", &outcome.id.to_string()]);
+    assert!(said.status.success(), "{said:?}");
+    let said = String::from_utf8_lossy(&said.stdout);
+    assert!(said.contains("is marked false"), "{said}");
+    assert!(said.contains("tikker may learn from it"), "{said}");
+    tikker_testkit::wait_for(
+        "the monitor to hear It was me",
+        || daemon.log(),
+        || {
+            daemon
+                .log()
+                .contains("\"It was me\": the alert is marked false")
+                .then_some(())
+        },
+    );
+    let again = home.run(&["alerts", "--false", &outcome.id.to_string()]);
+    assert!(again.status.success(), "idempotent: {again:?}");
+    let unknown = home.run(&["alerts", "--false", "999"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no alert has id 999"),
+        "{unknown:?}"
+    );
+
+    let stopping = std::time::Instant::now();
+    daemon.signal(Signal::TERM);
+    let exit = daemon.wait(Duration::from_secs(5));
+    let took = stopping.elapsed();
+    kill_process(dunst, Signal::CONT).unwrap();
+    assert!(exit.success(), "{}", daemon.log());
+    assert!(took < Duration::from_secs(4), "SIGTERM took {took:?}");
 }

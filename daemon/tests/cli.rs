@@ -460,6 +460,9 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
                     notified: true,
                     action: Some("loginctl lock-session: exit status: 0".into()),
                     kind,
+                    evidence_from_us: None,
+                    evidence_to_us: None,
+                    marked_false_us: None,
                 })
                 .unwrap();
         }

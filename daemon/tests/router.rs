@@ -754,6 +754,9 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
                     } else {
                         tikker_core::threat::AlertKind::Impostor
                     },
+                    evidence_from_us: None,
+                    evidence_to_us: None,
+                    marked_false_us: None,
                 })
                 .unwrap();
         }
@@ -800,6 +803,57 @@ async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
 }
 
 #[tokio::test]
+async fn it_was_me_marks_an_alert_false_once_needs_the_token_and_names_unknown_ids() {
+    let f = fixture();
+    let id = Store::open(&f.db)
+        .unwrap()
+        .save_alert(&StoredAlert {
+            id: 0,
+            created_us: 1_700_000_001_000_000,
+            score_id: None,
+            score: 0.0,
+            reason: "test".into(),
+            notified: true,
+            action: None,
+            kind: tikker_core::threat::AlertKind::Impostor,
+            evidence_from_us: Some(1_700_000_000_000_000),
+            evidence_to_us: Some(1_700_000_001_000_000),
+            marked_false_us: None,
+        })
+        .unwrap();
+    let router = f.api.tcp_router();
+    let uri = format!("/alerts/{id}/false");
+    let (status, _) = call(&router, "POST", &uri, &[], None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the token is required");
+    assert_eq!(Store::open(&f.db).unwrap().count_false_alerts().unwrap(), 0);
+    let (name, value) = bearer();
+    let token = [(name, value.as_str())];
+    let (status, first) = call(&router, "POST", &uri, &token, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["id"], id);
+    assert!(first["marked_false"].is_string(), "{first}");
+    assert_eq!(first["evidence_from"], "2023-11-14T22:13:20Z");
+    assert_eq!(first["evidence_to"], "2023-11-14T22:13:21Z");
+    let (status, again) = call(&router, "POST", &uri, &token, None).await;
+    assert_eq!(status, StatusCode::OK, "idempotent: {again}");
+    assert_eq!(
+        again["marked_false"], first["marked_false"],
+        "the first time stays"
+    );
+    let (_, listed) = call(&router, "GET", "/alerts", &token, None).await;
+    assert_eq!(listed[0]["marked_false"], first["marked_false"]);
+    let (status, unknown) = call(&router, "POST", "/alerts/999/false", &token, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert!(
+        unknown["error"].as_str().unwrap().contains("999"),
+        "{unknown}"
+    );
+    let (status, _) = call(&router, "POST", "/alerts/abc/false", &token, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(Store::open(&f.db).unwrap().count_false_alerts().unwrap(), 1);
+}
+
+#[tokio::test]
 async fn the_openapi_description_lists_every_route() {
     let f = fixture();
     let (status, openapi) = call(&f.api.tcp_router(), "GET", "/openapi.json", &[], None).await;
@@ -822,6 +876,7 @@ async fn the_openapi_description_lists_every_route() {
         "/resume",
         "/scores",
         "/alerts",
+        "/alerts/{id}/false",
         "/stats/daily",
     ] {
         assert!(paths.contains_key(path), "{path} missing");

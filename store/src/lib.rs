@@ -45,7 +45,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
 pub use read::{EventFilter, Scan, SessionInfo};
-pub use verdicts::{StoredAlert, StoredScore};
+pub use verdicts::{MarkedFalse, StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
 
 /// What went wrong in the store. Every variant says what tikker was doing.

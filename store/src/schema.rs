@@ -126,6 +126,14 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'impostor';
     "#,
+    // 5 (issue 15, "It was me"): the typing an alert's evidence rests on (presses from
+    // `evidence_from_us` to `evidence_to_us`, µs; NULL for alerts from before and for the
+    // detectors' alerts, which cover no windows), and when the owner marked it false (NULL: not).
+    r#"
+    ALTER TABLE alerts ADD COLUMN evidence_from_us INTEGER;
+    ALTER TABLE alerts ADD COLUMN evidence_to_us INTEGER;
+    ALTER TABLE alerts ADD COLUMN marked_false_us INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -53,6 +53,21 @@ pub struct StoredAlert {
     pub action: Option<String>,
     /// What raised it.
     pub kind: AlertKind,
+    /// The typing its evidence rests on: presses from this time (µs)…
+    pub evidence_from_us: Option<i64>,
+    /// …to this one (µs, inclusive); `None` for alerts that cover no windows.
+    pub evidence_to_us: Option<i64>,
+    /// When the owner said "It was me" (µs); `None` while it stands.
+    pub marked_false_us: Option<i64>,
+}
+
+/// What [`Store::mark_alert_false`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarkedFalse {
+    /// The alert, as stored afterwards.
+    pub alert: StoredAlert,
+    /// Whether this call marked it (`false`: it was marked before, and keeps that time).
+    pub newly: bool,
 }
 
 fn score_from_row(row: &Row<'_>) -> rusqlite::Result<StoredScore> {
@@ -79,12 +94,16 @@ fn alert_from_row(row: &Row<'_>) -> rusqlite::Result<StoredAlert> {
         notified: row.get(5)?,
         action: row.get(6)?,
         kind: AlertKind::from_name(&row.get::<_, String>(7)?),
+        evidence_from_us: row.get(8)?,
+        evidence_to_us: row.get(9)?,
+        marked_false_us: row.get(10)?,
     })
 }
 
 const SCORE_COLUMNS: &str =
     "id, user, from_us, to_us, score, confidence, verdict, reason, profile_version";
-const ALERT_COLUMNS: &str = "id, created_us, score_id, score, reason, notified, action, kind";
+const ALERT_COLUMNS: &str = "id, created_us, score_id, score, reason, notified, action, kind, \
+     evidence_from_us, evidence_to_us, marked_false_us";
 
 impl Store {
     /// Saves a scored window (its `id` is ignored) and returns its row id.
@@ -148,8 +167,9 @@ impl Store {
     pub fn save_alert(&self, alert: &StoredAlert) -> Result<i64, StoreError> {
         self.connection()
             .query_row(
-                "INSERT INTO alerts (created_us, score_id, score, reason, notified, action, kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                "INSERT INTO alerts (created_us, score_id, score, reason, notified, action, kind,
+                                     evidence_from_us, evidence_to_us, marked_false_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
                 params![
                     alert.created_us,
                     alert.score_id,
@@ -157,7 +177,10 @@ impl Store {
                     alert.reason,
                     alert.notified,
                     alert.action,
-                    alert.kind.as_str()
+                    alert.kind.as_str(),
+                    alert.evidence_from_us,
+                    alert.evidence_to_us,
+                    alert.marked_false_us
                 ],
                 |row| row.get(0),
             )
@@ -178,6 +201,47 @@ impl Store {
             )
             .map(drop)
             .map_err(StoreError::sqlite("updating an alert"))
+    }
+
+    /// The owner said "It was me": marks alert `id` false at `at_us`. Idempotent: an alert
+    /// marked before keeps its first time (and [`MarkedFalse::newly`] says so). `None` when no
+    /// alert has that id.
+    pub fn mark_alert_false(&self, id: i64, at_us: i64) -> Result<Option<MarkedFalse>, StoreError> {
+        let changed = self
+            .connection()
+            .execute(
+                "UPDATE alerts SET marked_false_us = ?2 WHERE id = ?1 AND marked_false_us IS NULL",
+                params![id, at_us],
+            )
+            .map_err(StoreError::sqlite("marking an alert false"))?;
+        Ok(self.alert(id)?.map(|alert| MarkedFalse {
+            alert,
+            newly: changed > 0,
+        }))
+    }
+
+    /// The alert with row id `id`, if any.
+    pub fn alert(&self, id: i64) -> Result<Option<StoredAlert>, StoreError> {
+        self.connection()
+            .query_row(
+                &format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"),
+                [id],
+                alert_from_row,
+            )
+            .optional()
+            .map_err(StoreError::sqlite("reading an alert"))
+    }
+
+    /// How many alerts the owner marked false ("It was me").
+    pub fn count_false_alerts(&self) -> Result<u64, StoreError> {
+        self.connection()
+            .query_row(
+                "SELECT COUNT(*) FROM alerts WHERE marked_false_us IS NOT NULL",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(StoreError::sqlite("counting false alerts"))
     }
 
     /// The alerts raised within `[from_us, to_us]` (either bound may be open), newest first, at
@@ -290,6 +354,9 @@ mod tests {
             notified: false,
             action: None,
             kind: AlertKind::Impostor,
+            evidence_from_us: None,
+            evidence_to_us: None,
+            marked_false_us: None,
         };
         let first = store.save_alert(&alert).unwrap();
         let second = store
@@ -316,5 +383,43 @@ mod tests {
             "each alert keeps what raised it"
         );
         assert_eq!(store.alerts_between(Some(25), None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn it_was_me_marks_an_alert_false_once_and_keeps_its_evidence_span() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let id = store
+            .save_alert(&StoredAlert {
+                id: 0,
+                created_us: 5_000,
+                score_id: None,
+                score: 0.0,
+                reason: "far below".into(),
+                notified: true,
+                action: None,
+                kind: AlertKind::Impostor,
+                evidence_from_us: Some(1_000),
+                evidence_to_us: Some(4_900),
+                marked_false_us: None,
+            })
+            .unwrap();
+        assert_eq!(store.count_false_alerts().unwrap(), 0);
+        let first = store.mark_alert_false(id, 9_000).unwrap().unwrap();
+        assert!(first.newly);
+        assert_eq!(first.alert.marked_false_us, Some(9_000));
+        assert_eq!(
+            (first.alert.evidence_from_us, first.alert.evidence_to_us),
+            (Some(1_000), Some(4_900))
+        );
+        let again = store.mark_alert_false(id, 12_000).unwrap().unwrap();
+        assert!(!again.newly, "a second mark changes nothing");
+        assert_eq!(
+            again.alert.marked_false_us,
+            Some(9_000),
+            "the first time stays"
+        );
+        assert_eq!(store.count_false_alerts().unwrap(), 1);
+        assert_eq!(store.mark_alert_false(id + 1, 9_000).unwrap(), None);
     }
 }

@@ -360,6 +360,16 @@ pub struct AlertOut {
     pub action: Option<String>,
     /// What raised it: `impostor` (the monitor), `injection`, `replay` or `new_device`.
     pub kind: AlertKind,
+    /// The typing its evidence rests on, from this time (RFC 3339)…
+    #[serde(default)]
+    pub evidence_from: Option<String>,
+    /// …to this one; `null` for alerts that cover no scored windows.
+    #[serde(default)]
+    pub evidence_to: Option<String>,
+    /// When the owner marked it false ("It was me", `POST /alerts/{id}/false`); `null` while
+    /// it stands.
+    #[serde(default)]
+    pub marked_false: Option<String>,
 }
 
 /// One day of typing.

@@ -122,6 +122,10 @@ pub struct LastAlert {
     pub notified: bool,
     /// What raised it (`impostor` from daemons that do not say).
     pub kind: AlertKind,
+    /// Its id (`POST /alerts/{id}/false`), if it was stored.
+    pub id: Option<i64>,
+    /// The owner marked it false ("It was me").
+    pub marked_false: bool,
 }
 
 /// Continuous authentication, as the status reports it.
@@ -155,6 +159,8 @@ pub struct AuthStatus {
     pub skipped_events: u64,
     /// Events stored today (local calendar day), by any source.
     pub events_today: u64,
+    /// Alerts the owner marked false ("It was me"), all time.
+    pub alerts_marked_false: u64,
 }
 
 impl AuthStatus {

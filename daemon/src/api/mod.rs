@@ -22,6 +22,7 @@
 //! | `POST /model/train` | trains the behaviour model on stored typing | yes |
 //! | `GET /status`, `POST /pause`, `POST /resume` | the daemon's control | yes |
 //! | `GET /scores`, `GET /alerts`, `GET /stats/daily` | what the daemon stored | yes |
+//! | `POST /alerts/{id}/false` | "It was me": the alert is marked false, its typing released | yes (or the dashboard's session) |
 //! | `GET /activity`, `GET /profile/owner` | the dashboard's data: activity from the rollups, the stored profile | yes (or the dashboard's session) |
 //! | `POST /dashboard/code` | a one-time code for the dashboard | yes (never the session) |
 //! | `GET /dashboard/` and its assets | the dashboard ([`dashboard`]) | the one-time code, then its session |
@@ -204,6 +205,7 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(control::resume))
         .routes(routes!(records::scores))
         .routes(routes!(records::alerts))
+        .routes(routes!(records::mark_alert_false))
         .routes(routes!(records::daily_stats))
         .routes(routes!(dashboard::owner_profile))
         .route_layer(from_fn_with_state(policy.clone(), require_token));

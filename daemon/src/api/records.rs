@@ -1,5 +1,6 @@
 //! The daemon's records: `GET /scores`, `GET /alerts` (what the continuous-authentication
-//! monitor stored) and `GET /stats/daily` (the statistics of `tikker stats`).
+//! monitor stored), `POST /alerts/{id}/false` (the owner's "It was me") and `GET /stats/daily`
+//! (the statistics of `tikker stats`).
 //!
 //! Time bounds (`from`, `to`) are RFC 3339 instants or `YYYY-MM-DD` days in local time; a day
 //! as `to` includes the whole day.
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use tikker_store::EventFilter;
@@ -157,6 +158,46 @@ pub async fn alerts(
     .await
 }
 
+/// "It was me": marks the alert false (idempotent: a second call changes nothing and answers the
+/// same) and, in `tikker daemon`, releases the typing it covered to the monitor for learning;
+/// answers the alert as stored. `tikker serve` stores the mark only.
+#[utoipa::path(post, path = "/alerts/{id}/false", tag = "daemon", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The alert's id (`GET /alerts`, `tikker alerts`)")),
+    responses(
+        (status = 200, description = "The alert, marked false", body = AlertOut),
+        (status = 400, description = "The id is not a number", body = ErrorBody),
+        (status = 401, description = "No token over TCP", body = ErrorBody),
+        (status = 404, description = "No alert has that id", body = ErrorBody)))]
+pub async fn mark_alert_false(
+    State(state): State<Arc<ApiState>>,
+    Path(id): Path<String>,
+) -> Result<Json<AlertOut>, ApiError> {
+    let id: i64 = id.trim().parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("alert id {id:?} is not a number (`GET /alerts` lists them)"),
+        )
+    })?;
+    blocking(move || {
+        let marked = state
+            .store
+            .write(|store| match &state.daemon {
+                Some(daemon) => daemon.owner_link().it_was_me(store, id),
+                None => store.mark_alert_false(id, tikker_capture::clock::now_us()),
+            })
+            .and_then(|r| r)
+            .map_err(ApiError::internal)?;
+        match marked {
+            Some(marked) => Ok(Json(alert_out(marked.alert))),
+            None => Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no alert has id {id} (`GET /alerts` lists them)"),
+            )),
+        }
+    })
+    .await
+}
+
 /// Events, keystrokes and words per minute per day (local days), as `tikker stats` gives them.
 #[utoipa::path(get, path = "/stats/daily", tag = "daemon", params(StatsQuery), security(("bearer" = [])),
     responses(
@@ -228,5 +269,8 @@ pub fn alert_out(a: tikker_store::StoredAlert) -> AlertOut {
         notified: a.notified,
         action: a.action,
         kind: a.kind,
+        evidence_from: a.evidence_from_us.map(rfc3339),
+        evidence_to: a.evidence_to_us.map(rfc3339),
+        marked_false: a.marked_false_us.map(rfc3339),
     }
 }

@@ -81,7 +81,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     }
     let events = &report.events;
     outln!(
-        "  events: {} recorded, {} dropped, in {} sessions",
+        "  key events (presses and releases): {} recorded, {} dropped, in {} sessions",
         events.recorded,
         events.dropped,
         events.sessions
@@ -92,7 +92,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         report.latency.p99_ms
     );
     if let Some(today) = report.events_today {
-        outln!("  events today: {today}");
+        outln!("  key events today: {today}");
     }
     let auth = report.auth.clone().unwrap_or_default();
     match auth.phase {
@@ -104,7 +104,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
             100.0 * auth.enrolled_keystrokes as f64 / auth.enrolment_needed.max(1) as f64
         ),
         _ => outln!(
-            "  authentication: monitoring with profile version {} ({} keystrokes)",
+            "  authentication: monitoring with profile version {} (learned from {} keystrokes)",
             auth.profile_version.map_or("?".into(), |v| v.to_string()),
             auth.profile_keystrokes.unwrap_or_default()
         ),
@@ -129,9 +129,23 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
                 AlertKind::Replay => "recorded typing was played back (replay)".to_owned(),
                 AlertKind::NewDevice => "a new keyboard was connected".to_owned(),
             },
-            if alert.notified { "shown" } else { "not shown" }
+            match (alert.marked_false, alert.id) {
+                (true, _) => "shown; marked false: It was me".to_owned(),
+                (false, Some(id)) if alert.notified =>
+                    format!("shown; if it was you: tikker alerts --false {id}"),
+                (false, Some(id)) =>
+                    format!("not shown; if it was you: tikker alerts --false {id}"),
+                (false, None) if alert.notified => "shown".to_owned(),
+                (false, None) => "not shown".to_owned(),
+            }
         ),
         None => outln!("  last alert: none"),
+    }
+    if auth.alerts_marked_false > 0 {
+        outln!(
+            "  alerts marked false (It was me): {}",
+            auth.alerts_marked_false
+        );
     }
     if auth.skipped_events > 0 {
         outln!(

@@ -18,6 +18,10 @@ pub struct DaemonArgs {
     /// inf = without waiting.
     #[arg(long, value_name = "N")]
     speed: Option<f64>,
+    /// After a replay, keep running (the control socket, the HTTP API, the notifications'
+    /// buttons) until stopped, instead of stopping when it is done.
+    #[arg(long)]
+    keep_running: bool,
     /// The HTTP API's TCP address (IP:PORT); default: the configuration's api.listen
     /// (127.0.0.1:8003).
     #[arg(long, value_name = "ADDR:PORT")]
@@ -30,12 +34,16 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
     if args.speed.is_some() && !matches!(source, SourceSpec::Replay(_)) {
         anyhow::bail!("--speed applies to replays only (--source replay:PATH)");
     }
+    if args.keep_running && !matches!(source, SourceSpec::Replay(_)) {
+        anyhow::bail!("--keep-running applies to replays only (--source replay:PATH)");
+    }
     crate::daemon::run(
         &context.paths.database,
         capture,
         DaemonOptions {
             source,
             speed: args.speed.unwrap_or(1.0),
+            keep_running: args.keep_running,
             monitor: context.config.monitor.clone(),
             api: crate::api::ApiOptions::from_config(&context.config, args.listen)?,
         },

@@ -1,5 +1,6 @@
 //! `tikker alerts` and `tikker scores`: the authentication timeline from the database, as a
-//! table a person reads (local times) or as the HTTP API's JSON (`--json`).
+//! table a person reads (local times) or as the HTTP API's JSON (`--json`); `tikker alerts
+//! --false ID` is the owner's "It was me", through the daemon (`POST /alerts/{id}/false`).
 
 use std::io::Write;
 
@@ -27,6 +28,17 @@ pub struct ReviewArgs {
     json: bool,
 }
 
+/// Arguments of `tikker alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    range: ReviewArgs,
+    /// "It was me": mark alert ID (the first column) false; the daemon may then learn the
+    /// typing it covered.
+    #[arg(long = "false", visible_alias = "it-was-me", value_name = "ID")]
+    mark_false: Option<i64>,
+}
+
 impl ReviewArgs {
     fn range(&self) -> anyhow::Result<(Option<i64>, Option<i64>)> {
         let (from, to) = time_range(self.from.as_deref(), self.to.as_deref())?;
@@ -39,8 +51,67 @@ impl ReviewArgs {
     }
 }
 
+/// `tikker alerts --false ID`: through the daemon, or, when none runs, in the database only.
+fn mark_false(context: &RunContext, id: i64, json: bool) -> anyhow::Result<()> {
+    use tikker_wire::client::{ControlClient, LinkError};
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(
+            ControlClient::for_this_user().call::<tikker_wire::api::AlertOut>(
+                hyper::Method::POST,
+                &format!("/alerts/{id}/false"),
+                None,
+            ),
+        );
+    let (alert, released) = match answer {
+        Ok(alert) => (alert, true),
+        Err(LinkError::NotRunning(_)) => {
+            let marked = context
+                .open_store()?
+                .mark_alert_false(id, tikker_capture::clock::now_us())?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no alert has id {id} (`tikker alerts` lists them)")
+                })?;
+            (alert_out(marked.alert), false)
+        }
+        Err(LinkError::Refused { status: 404, .. }) => {
+            anyhow::bail!("no alert has id {id} (`tikker alerts` lists them)")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &alert)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let when = alert
+        .created
+        .parse::<jiff::Timestamp>()
+        .map(|t| local_time(t.as_microsecond()))
+        .unwrap_or(alert.created);
+    writeln!(out, "alert {id} of {when} is marked false (\"It was me\")")?;
+    if released {
+        writeln!(
+            out,
+            "the typing it covered is yours again: tikker may learn from it"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "no daemon runs: the mark is stored, and the typing it covered stays unlearned"
+        )?;
+    }
+    Ok(())
+}
+
 /// `tikker alerts`.
-pub fn alerts(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
+pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
+    if let Some(id) = args.mark_false {
+        return mark_false(context, id, args.range.json);
+    }
+    let args = args.range;
     let (from, to) = args.range()?;
     let alerts = context.open_store()?.alerts_between(from, to, args.limit)?;
     let mut out = std::io::stdout().lock();
@@ -56,8 +127,8 @@ pub fn alerts(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
     }
     writeln!(
         out,
-        "{:<19}  {:<10}  {:>5}  what was done / why",
-        "time", "kind", "score"
+        "{:>5}  {:<19}  {:<10}  {:>5}  what was done / why",
+        "id", "time", "kind", "score"
     )?;
     for alert in alerts {
         let score = match alert.kind {
@@ -69,20 +140,28 @@ pub fn alerts(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
         } else {
             "not notified"
         };
-        let done = match &alert.action {
+        let mut done = match &alert.action {
             Some(action) => format!("{notified}; alert command: {action}"),
             None => notified.to_owned(),
         };
+        if let Some(marked) = alert.marked_false_us {
+            done.push_str(&format!(
+                "; marked false (It was me) {}",
+                local_time(marked)
+            ));
+        }
         writeln!(
             out,
-            "{:<19}  {:<10}  {:>5}  {done}",
+            "{:>5}  {:<19}  {:<10}  {:>5}  {done}",
+            alert.id,
             local_time(alert.created_us),
             alert.kind.as_str(),
             score
         )?;
         writeln!(
             out,
-            "{:<19}  {:<10}  {:>5}  {}",
+            "{:>5}  {:<19}  {:<10}  {:>5}  {}",
+            "",
             "",
             "",
             "",
