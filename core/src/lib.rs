@@ -4,7 +4,8 @@
 //!   capture source) and keystrokes (a press paired with its release);
 //! - [`typing`] and [`features`]: timing quantities (pauses, speed, hold and flight times);
 //! - [`profile`]: a person's typing profile, built in one streaming pass, mergeable;
-//! - [`stats`]: the daily statistics of `tikker stats`, from a stream of events;
+//! - [`activity`]: quarter-hour rollups of typing (counts without key order);
+//! - [`stats`]: the daily statistics of `tikker stats`, summed from those rollups;
 //! - [`verify`]: verifiers that score typing against what is known of its owner;
 //! - [`summary`]: the 8-number timing summary of the predict-user API;
 //! - [`monitor`]: continuous authentication: enrolment, sliding-window scores, alerts;
@@ -20,6 +21,7 @@
 //! [`profile::ProfileBuilder`] and [`stats::StatsBuilder`] are fed by the store).
 #![deny(missing_docs)]
 
+pub mod activity;
 pub mod analytics;
 pub mod event;
 pub mod features;

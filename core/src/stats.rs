@@ -3,8 +3,9 @@
 //!
 //! Days are calendar days in the time zone given (the system's, for the CLI). A keystroke is a
 //! press (auto-repeats are not keystrokes). Speed follows [`crate::typing`]: pauses over 2 s
-//! are not typing time. A session's typing is measured on its own; typing that runs over
-//! midnight counts for the day each press falls on.
+//! are not typing time. A session's typing is measured on its own; a day is the sum of its
+//! quarter-hour buckets ([`crate::activity`]), so typing that runs over midnight counts for the
+//! day each press falls on (a gap, for the day of the press that ends it).
 
 use std::collections::BTreeMap;
 
@@ -14,8 +15,8 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::event::{KeyAction, KeyEvent};
-use crate::typing::SpeedMeter;
+use crate::activity::{ActivityBucket, ActivityBuilder, ActivityTally};
+use crate::event::KeyEvent;
 
 /// One day of typing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,13 +54,6 @@ pub struct Summary {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
-}
-
-#[derive(Debug, Default)]
-struct DayTally {
-    events: u64,
-    keystrokes: u64,
-    speed: SpeedMeter,
 }
 
 /// Maps microsecond timestamps to calendar days, remembering the current day's bounds so that
@@ -101,81 +95,75 @@ pub struct TimeOutOfRange(pub i64);
 
 /// Computes a [`Summary`] from a stream of events, streaming them once: feed each event with
 /// [`StatsBuilder::push`] (events of one session in time order, sessions one after another),
-/// then [`StatsBuilder::finish`].
+/// then [`StatsBuilder::finish`]. It counts quarter-hour buckets exactly as the store's rollups
+/// do ([`crate::activity`]) and sums them into days with [`Summary::from_buckets`], so a
+/// summary of events equals the summary of their stored rollups.
 #[derive(Debug)]
 pub struct StatsBuilder {
-    days: BTreeMap<Date, DayTally>,
-    clock: DayClock,
-    session: Option<i64>,
-    total: SpeedMeter,
-    last_day: Option<Date>,
-    events: u64,
+    activity: ActivityBuilder,
+    tz: TimeZone,
 }
 
 impl StatsBuilder {
     /// An empty builder whose days are calendar days in `tz`.
     pub fn new(tz: TimeZone) -> StatsBuilder {
         StatsBuilder {
-            days: BTreeMap::new(),
-            clock: DayClock { tz, current: None },
-            session: None,
-            total: SpeedMeter::default(),
-            last_day: None,
-            events: 0,
+            activity: ActivityBuilder::new(),
+            tz,
         }
     }
 
     /// Counts one event of session `session` (any id that tells sessions apart).
-    ///
-    /// # Errors
-    /// [`TimeOutOfRange`] for a time no calendar day holds; nothing is counted then.
-    pub fn push(&mut self, session: i64, event: &KeyEvent) -> Result<(), TimeOutOfRange> {
-        let date = self.clock.date_of(event.time_us)?;
-        let tally = self.days.entry(date).or_default();
-        if self.session != Some(session) || self.last_day != Some(date) {
-            // A new session, or midnight: each day's meter measures only its own presses.
-            tally.speed.break_stream();
-            if self.session != Some(session) {
-                self.total.break_stream();
-            }
-            self.session = Some(session);
-            self.last_day = Some(date);
-        }
-        self.events += 1;
-        tally.events += 1;
-        if event.action == KeyAction::Press {
-            tally.keystrokes += 1;
-        }
-        tally.speed.observe(event);
-        self.total.observe(event);
-        Ok(())
+    pub fn push(&mut self, session: i64, event: &KeyEvent) {
+        self.activity.push(session, event);
     }
 
-    /// The statistics of everything pushed.
+    /// The statistics of everything pushed; events whose time no calendar day holds are counted
+    /// in [`Summary::skipped_events`].
     pub fn finish(self) -> Summary {
-        let StatsBuilder {
-            days,
-            total,
-            events,
-            ..
-        } = self;
+        Summary::from_buckets(self.activity.finish(), self.tz)
+    }
+}
+
+impl Summary {
+    /// Sums quarter-hour buckets (in any order, one user's or several users' with the same
+    /// start) into calendar days in `tz`. A bucket whose start no calendar day holds (outside
+    /// the years -9999 to 9999) is left out and its events counted in
+    /// [`Summary::skipped_events`].
+    pub fn from_buckets(
+        buckets: impl IntoIterator<Item = ActivityBucket>,
+        tz: TimeZone,
+    ) -> Summary {
+        let mut clock = DayClock { tz, current: None };
+        let mut days: BTreeMap<Date, ActivityTally> = BTreeMap::new();
+        let mut skipped_events = 0;
+        for bucket in buckets {
+            match clock.date_of(bucket.start_us) {
+                Ok(date) => days.entry(date).or_default().add(&bucket.tally),
+                Err(_) => skipped_events += bucket.tally.events,
+            }
+        }
+        let mut total = ActivityTally::default();
         let days: Vec<DayStats> = days
             .into_iter()
-            .map(|(date, tally)| DayStats {
-                date,
-                events: tally.events,
-                keystrokes: tally.keystrokes,
-                active_minutes: tally.speed.active_us as f64 / 60_000_000.0,
-                wpm: tally.speed.wpm(),
+            .map(|(date, tally)| {
+                total.add(&tally);
+                DayStats {
+                    date,
+                    events: tally.events,
+                    keystrokes: tally.keystrokes,
+                    active_minutes: tally.active_minutes(),
+                    wpm: tally.wpm(),
+                }
             })
             .collect();
         Summary {
-            events,
-            keystrokes: days.iter().map(|d| d.keystrokes).sum(),
+            events: total.events,
+            keystrokes: total.keystrokes,
             active_days: days.iter().filter(|d| d.keystrokes > 0).count(),
             wpm: total.wpm(),
             days,
-            skipped_events: 0,
+            skipped_events,
         }
     }
 }

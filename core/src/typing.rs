@@ -16,6 +16,12 @@ use crate::key::KeyCode;
 /// A gap between presses longer than this (µs) is a pause.
 pub const PAUSE_US: i64 = 2_000_000;
 
+/// Words per minute of `characters` typed in `active_us` µs of active typing time: the one
+/// definition of speed in tikker, `(characters / 5) / minutes`; `None` without active time.
+pub fn wpm(characters: u64, active_us: i64) -> Option<f64> {
+    (active_us > 0).then(|| (characters as f64 / 5.0) / (active_us as f64 / 60_000_000.0))
+}
+
 /// Accumulates typing speed over presses of one stream, in time order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpeedMeter {
@@ -70,8 +76,7 @@ impl SpeedMeter {
 
     /// Words per minute, or `None` before any active typing time.
     pub fn wpm(&self) -> Option<f64> {
-        (self.active_us > 0)
-            .then(|| (self.characters as f64 / 5.0) / (self.active_us as f64 / 60_000_000.0))
+        wpm(self.characters, self.active_us)
     }
 }
 

@@ -225,8 +225,8 @@ pub struct ContinuedTyping {
 pub struct Responder {
     /// Passes "It was me" to the monitor.
     pub owner_link: OwnerLink,
-    /// `tikker.db`.
-    pub database: PathBuf,
+    /// `tikker.db` (with its key).
+    pub database: crate::db_key::Database,
 }
 
 /// The notification of one alert: its server id once shown, and at most one update in flight.
@@ -481,7 +481,9 @@ fn respond(
                 tracing::warn!("\"It was me\" on an alert that could not be stored");
                 return false;
             };
-            let marked = Store::open(&responder.database)
+            let marked = responder
+                .database
+                .open_store()
                 .and_then(|store| responder.owner_link.it_was_me(&store, alert_id));
             match marked {
                 Ok(_) => {

@@ -172,6 +172,8 @@ impl CommittedSender {
 #[derive(Debug)]
 pub struct Authenticator {
     store: Store,
+    /// The database, for the connections of alert threads.
+    database: crate::db_key::Database,
     owner: String,
     settings: MonitorSettings,
     monitor: Option<Monitor>,
@@ -218,20 +220,18 @@ impl Authenticator {
     /// the enrolment from the owner's stored typing, and counts today's events. Runs before the
     /// recorder starts, so nothing stored is fed twice.
     pub fn open(
-        database: &std::path::Path,
+        database: &crate::db_key::Database,
         owner: &str,
         settings: &MonitorSettings,
         status: Arc<Mutex<AuthStatus>>,
     ) -> anyhow::Result<Authenticator> {
-        let store = Store::open(database).with_context(|| {
-            format!(
-                "opening {} for the authentication monitor",
-                database.display()
-            )
-        })?;
+        let store = database
+            .open()
+            .context("opening the database for the authentication monitor")?;
         let (commands, owner_words) = std::sync::mpsc::channel();
         let mut authenticator = Authenticator {
             store,
+            database: database.clone(),
             owner: owner.to_owned(),
             settings: settings.clone(),
             monitor: None,
@@ -697,7 +697,7 @@ impl Authenticator {
             api: self.api,
         };
         let notification = Arc::new(AlertNotification::default());
-        let database = self.store.path().to_path_buf();
+        let database = self.database.clone();
         let status = self.status.clone();
         let responder = Responder {
             owner_link: self.owner_link.clone(),
@@ -717,7 +717,7 @@ impl Authenticator {
                     last.notified = true;
                 }
                 let Some(alert_id) = alert_id else { return };
-                let stored = Store::open(&database).and_then(|store| {
+                let stored = database.open_store().and_then(|store| {
                     store.update_alert_outcome(
                         alert_id,
                         outcome.notified,
@@ -898,9 +898,9 @@ mod tests {
     #[test]
     fn a_profile_version_saved_by_a_rebuild_replaces_the_one_in_use_once() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("tikker.db");
+        let db = crate::db_key::Database::plaintext(dir.path().join("tikker.db"));
         let settings = MonitorSettings::default();
-        let store = Store::open(&db).unwrap();
+        let store = db.open().unwrap();
         assert_eq!(save(&store, &owner_model(&settings, 2_000, 1)), 1);
         let status = Arc::new(Mutex::new(AuthStatus::off()));
         let mut authenticator =

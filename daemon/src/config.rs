@@ -18,6 +18,10 @@
 //! retry_s = 30             # how often `auto` looks again for a source when it has none
 //! input_dir = "/dev/input" # where evdev finds keyboards
 //!
+//! [store]
+//! encryption = "auto"      # auto | keyring | keyfile | off: where the database key is kept
+//! raw_retention_days = 28  # raw key events older than this are deleted; 0: only what the monitor needs
+//!
 //! [monitor]                # continuous authentication in the daemon
 //! enabled = true
 //! enrolment_keystrokes = 2000  # the owner's first keystrokes build the profile
@@ -59,7 +63,39 @@ pub struct Config {
     pub monitor: MonitorSettings,
     /// The HTTP API.
     pub api: crate::api::config::ApiConfig,
+    /// How `tikker.db` is protected and how long raw events are kept.
+    pub store: StoreSettings,
 }
+
+/// The `[store]` section: encryption at rest and retention of raw key events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSettings {
+    /// Where the database key is kept: `auto` (the Secret Service, else a key file), `keyring`,
+    /// `keyfile`, or `off` (no encryption). See [`crate::db_key`].
+    pub encryption: crate::db_key::EncryptionSetting,
+    /// Raw key events older than this many days are deleted by the daemon (checked every hour);
+    /// `0` keeps only what the monitor still needs (the enrolment's typing until the owner is
+    /// enrolled, then the last hour). Rollups, scores, alerts and profiles are kept.
+    pub raw_retention_days: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            encryption: crate::db_key::EncryptionSetting::Auto,
+            raw_retention_days: DEFAULT_RAW_RETENTION_DAYS,
+        }
+    }
+}
+
+/// Raw key events are kept four weeks by default: enough to rebuild a profile from recent typing
+/// and to recognise replays of it; statistics over longer spans come from the rollups.
+pub const DEFAULT_RAW_RETENTION_DAYS: u32 = 28;
+
+/// The longest retention that may be set: 100 years (beyond, say `raw_retention_days` is a
+/// mistake).
+const MAX_RAW_RETENTION_DAYS: u32 = 36_500;
 
 impl Default for Config {
     fn default() -> Self {
@@ -69,6 +105,7 @@ impl Default for Config {
             capture: CaptureConfig::default(),
             monitor: MonitorSettings::default(),
             api: crate::api::config::ApiConfig::default(),
+            store: StoreSettings::default(),
         }
     }
 }
@@ -377,6 +414,12 @@ impl Config {
         }
         self.capture.validate()?;
         self.monitor.validate()?;
+        if self.store.raw_retention_days > MAX_RAW_RETENTION_DAYS {
+            bail!(
+                "store.raw_retention_days = {}: give 0 to {MAX_RAW_RETENTION_DAYS} days",
+                self.store.raw_retention_days
+            );
+        }
         self.api.validate()
     }
 }
@@ -453,6 +496,9 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// The database in use.
     pub database: PathBuf,
+    /// The database key's file, beside the configuration file (used where the key is not in the
+    /// Secret Service).
+    pub key_file: PathBuf,
 }
 
 impl Paths {
@@ -475,10 +521,18 @@ impl Paths {
                 Err(e) => return Err(e),
             },
         };
+        let key_file = config_file
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .map_or_else(
+                || PathBuf::from(crate::db_key::KEY_FILE_NAME),
+                |dir| dir.join(crate::db_key::KEY_FILE_NAME),
+            );
         Ok(Paths {
             config_file,
             data_dir,
             database,
+            key_file,
         })
     }
 }

@@ -15,7 +15,6 @@
 //! The supervisor is a single-threaded tokio runtime that sleeps unless a signal, a control
 //! request, a source ending, the watchdog or the `auto` retry timer needs it.
 
-use std::path::Path;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +28,7 @@ use crate::api::{ApiOptions, DaemonApi};
 use crate::authenticator::Authenticator;
 use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
+use crate::db_key::Database;
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::WriterCommand;
 use crate::recorder::{Writer, WriterSettings};
@@ -54,6 +54,8 @@ pub struct DaemonOptions {
     pub monitor: MonitorSettings,
     /// The HTTP API (served on the control socket, and on TCP if configured).
     pub api: ApiOptions,
+    /// Raw key events older than this many days are deleted (see [`crate::retention`]).
+    pub raw_retention_days: u32,
 }
 
 /// The source named in the configuration.
@@ -66,11 +68,21 @@ pub fn configured_source(capture: &CaptureConfig) -> SourceSpec {
 }
 
 /// Runs the daemon until it is told to stop.
-pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> anyhow::Result<()> {
+pub fn run(
+    database: &Database,
+    capture: &CaptureConfig,
+    options: DaemonOptions,
+) -> anyhow::Result<()> {
     let runtime_dir = RuntimeDir::prepare()?;
-    let _lock = DaemonLock::acquire(&runtime_dir, database)?;
-    let store = Store::open(database).with_context(|| format!("opening {}", database.display()))?;
+    let _lock = DaemonLock::acquire(&runtime_dir, database.path())?;
+    if let Some(note) = &database.access().note
+        && !database.access().announced
+    {
+        tracing::warn!("{note}");
+    }
+    let store = database.open()?;
     let pause = load_pause(&store)?;
+    let pruned_before = store.raw_pruned_before()?;
 
     let counters = Arc::new(Counters::default());
     let latency = Arc::new(Mutex::new(LatencyHistogram::default()));
@@ -109,7 +121,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
 
     let sink = Sink::new(queue.clone(), gate.clone(), counters.clone());
     let state = Arc::new(DaemonState::new(
-        database.to_path_buf(),
+        database.path().to_path_buf(),
         gate.clone(),
         counters,
         latency,
@@ -117,6 +129,31 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         auth_status,
         owner_link,
     ));
+    let access = database.access();
+    state.set_privacy(tikker_wire::status::PrivacyStatus {
+        encryption: access.source.name().to_owned(),
+        key_file: match &access.source {
+            crate::db_key::KeySource::Keyfile { path } => Some(path.display().to_string()),
+            _ => None,
+        },
+        note: access.note.clone(),
+        raw_retention_days: options.raw_retention_days,
+        raw_kept_from: None,
+    });
+    if let Some(before) = pruned_before {
+        state.set_raw_kept_from(before);
+    }
+    if !database.access().encryption.is_on() {
+        tracing::warn!(
+            "tikker.db is NOT encrypted ([store] encryption = \"off\"): anyone who can read the file can read what was typed"
+        );
+    }
+    let retention = crate::retention::Retention::start(
+        database.clone(),
+        capture.effective_user(),
+        options.raw_retention_days,
+        state.clone(),
+    )?;
     let supervisor = Supervisor {
         state: state.clone(),
         sink,
@@ -131,7 +168,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
         retry: Duration::from_secs(capture.retry_s),
         keep_running: options.keep_running,
         api: options.api.clone(),
-        database: database.to_path_buf(),
+        database: database.clone(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -150,6 +187,7 @@ pub fn run(database: &Path, capture: &CaptureConfig, options: DaemonOptions) -> 
     // The writer is gone, so is its end of the monitor's queue: the monitor scores the rest,
     // saves what it learned and returns.
     authenticator.join();
+    retention.stop();
     let counts = state.counts();
     let latency = state.report().latency;
     tracing::info!(
@@ -204,7 +242,7 @@ struct Supervisor {
     retry: Duration,
     keep_running: bool,
     api: ApiOptions,
-    database: std::path::PathBuf,
+    database: Database,
 }
 
 /// Why the daemon stops.

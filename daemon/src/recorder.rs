@@ -499,7 +499,7 @@ mod tests {
     }
 
     fn writer(dir: &tempfile::TempDir) -> Writer {
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &tikker_store::Encryption::Off).unwrap();
         Writer::new(
             store,
             settings(),
@@ -510,7 +510,7 @@ mod tests {
 
     /// The stored sessions with their events' times.
     fn stored(dir: &tempfile::TempDir) -> Vec<(String, Vec<i64>)> {
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &tikker_store::Encryption::Off).unwrap();
         let mut sessions: Vec<(String, Vec<i64>)> = Vec::new();
         let mut ids = Vec::new();
         store
@@ -664,7 +664,7 @@ mod tests {
         answer.blocking_recv().unwrap().unwrap();
         tx.send(WriterCommand::Stop).unwrap();
         thread.join().unwrap().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let store = Store::open(&dir.path().join("t.db"), &tikker_store::Encryption::Off).unwrap();
         assert_eq!(
             store.setting(PAUSE_SETTING).unwrap().as_deref(),
             Some("indefinite")

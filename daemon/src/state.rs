@@ -19,7 +19,7 @@ use tikker_capture::clock::now_us;
 use tikker_capture::counters::Counters;
 use tikker_capture::pause::Pause;
 use tikker_wire::status::CountersSnapshot;
-use tikker_wire::status::{AuthStatus, CaptureState, StatusReport};
+use tikker_wire::status::{AuthStatus, CaptureState, PrivacyStatus, StatusReport};
 
 /// What the daemon is doing about capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,8 @@ pub struct DaemonState {
     phase: Mutex<Phase>,
     /// The task that ends a timed pause.
     pause_timer: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Encryption and retention, as `tikker status` shows them.
+    privacy: Mutex<PrivacyStatus>,
 }
 
 impl DaemonState {
@@ -80,6 +82,23 @@ impl DaemonState {
             owner_link,
             phase: Mutex::new(Phase::Starting),
             pause_timer: Mutex::new(None),
+            privacy: Mutex::new(PrivacyStatus::default()),
+        }
+    }
+
+    /// Sets what the status says about encryption and retention.
+    pub fn set_privacy(&self, privacy: PrivacyStatus) {
+        if let Ok(mut current) = self.privacy.lock() {
+            *current = privacy;
+        }
+    }
+
+    /// Records that raw events before `before_us` have been pruned.
+    pub fn set_raw_kept_from(&self, before_us: i64) {
+        if let Ok(mut current) = self.privacy.lock() {
+            current.raw_kept_from = jiff::Timestamp::from_microsecond(before_us)
+                .ok()
+                .map(|t| t.to_string());
         }
     }
 
@@ -151,6 +170,7 @@ impl DaemonState {
             uptime_s: self.started.elapsed().as_secs_f64(),
             events_today: Some(auth.events_today),
             auth: Some(auth),
+            privacy: self.privacy.lock().ok().map(|p| p.clone()),
         }
     }
 

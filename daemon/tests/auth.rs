@@ -21,7 +21,7 @@ use tikker_core::keystroke::Keystroke;
 use tikker_core::threat::AlertKind;
 use tikker_core::verify::calibration::Verdict;
 use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
-use tikker_store::{Store, StoredAlert, StoredScore};
+use tikker_store::{StoredAlert, StoredScore};
 
 fn write_config(home: &TestHome, monitor: &str) {
     let dir = home.path().join("config/tikker");
@@ -38,16 +38,14 @@ fn replay_arg(path: &Path) -> String {
 }
 
 fn scores(db: &Path) -> Vec<StoredScore> {
-    Store::open(db)
-        .unwrap()
+    common::open_store(db)
         .scores_between(None, None, usize::MAX)
         .unwrap()
 }
 
 /// Alerts, oldest first.
 fn alerts(db: &Path) -> Vec<StoredAlert> {
-    let mut alerts = Store::open(db)
-        .unwrap()
+    let mut alerts = common::open_store(db)
         .alerts_between(None, None, usize::MAX)
         .unwrap();
     alerts.reverse();
@@ -142,8 +140,7 @@ fn with_no_notification_server_the_alert_is_stored_and_the_daemon_carries_on() {
         "the failed notification is logged:\n{log}"
     );
     assert!(log.contains("someone else may be typing"), "{log}");
-    let profile = Store::open(&home.db())
-        .unwrap()
+    let profile = common::open_store(&home.db())
         .latest_profile("owner")
         .unwrap()
         .unwrap();
@@ -316,8 +313,7 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
     assert!(shown.contains("words per minute"), "{shown}");
     assert!(shown.contains("scores 0.95"), "{shown}");
 
-    let before = Store::open(&home.db())
-        .unwrap()
+    let before = common::open_store(&home.db())
         .latest_profile("owner")
         .unwrap()
         .unwrap();
@@ -332,8 +328,7 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
         rebuilt.contains("suspicious (not learned from)"),
         "{rebuilt}"
     );
-    let after = Store::open(&home.db())
-        .unwrap()
+    let after = common::open_store(&home.db())
         .latest_profile("owner")
         .unwrap()
         .unwrap();
@@ -373,7 +368,7 @@ fn an_interrupted_enrolment_resumes_from_the_stored_typing() {
     let partial = home.path().join("partial.csv");
     std::fs::write(&partial, first_sessions.join("\n") + "\n").unwrap();
     replay_to_the_end(&home, &partial, &[]);
-    let stored = Store::open(&home.db()).unwrap();
+    let stored = common::open_store(&home.db());
     assert_eq!(
         stored.latest_profile("owner").unwrap(),
         None,

@@ -423,7 +423,7 @@ fn from_and_to_take_words_spans_dates_and_instants() {
 fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
     use tikker_core::threat::AlertKind;
     use tikker_core::verify::calibration::Verdict;
-    use tikker_store::{Store, StoredAlert, StoredScore};
+    use tikker_store::{StoredAlert, StoredScore};
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("tikker.db");
     tikker(home.path())
@@ -434,7 +434,7 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
         .success()
         .stdout(predicate::str::contains("no alerts"));
     {
-        let store = Store::open(&db).unwrap();
+        let store = common::open_store(&db);
         let at = 1_764_500_000_000_000i64; // 2025-11-30T10:53:20Z
         let score_id = store
             .save_score(&StoredScore {
@@ -615,7 +615,7 @@ fn impossible_times_are_refused_by_every_importer_and_never_break_stats() {
         .assert()
         .success();
     {
-        let mut store = tikker_store::Store::open(&db).unwrap();
+        let mut store = common::open_store(&db);
         let mut tx = store.write().unwrap();
         let session = tx
             .begin_session(

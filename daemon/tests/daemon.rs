@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use common::{TestHome, shared_data, stored_events, typing, write_events_csv};
 use tikker_core::{KeyAction, KeyCode, KeyEvent};
-use tikker_store::Store;
 
 fn export(home: &TestHome, db: &Path) -> String {
     let out = home
@@ -190,7 +189,7 @@ fn sigkill_during_a_replay_keeps_the_database_sound_and_loses_at_most_one_batch(
         let captured_before = status["events"]["captured"].as_u64().unwrap();
         let recorded_before = status["events"]["recorded"].as_u64().unwrap();
 
-        let store = Store::open(&home.db()).unwrap();
+        let store = common::open_store(&home.db());
         assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
         drop(store);
         let stored = stored_events(&home.db());

@@ -30,7 +30,14 @@ struct Fixture {
 fn fixture_with(limits: Limits, allow_remote: bool) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tikker.db");
-    let api = Api::new(&db, None, ApiToken::new(TOKEN), allow_remote, limits).unwrap();
+    let api = Api::new(
+        &tikker::db_key::Database::plaintext(db.clone()),
+        None,
+        ApiToken::new(TOKEN),
+        allow_remote,
+        limits,
+    )
+    .unwrap();
     Fixture { _dir: dir, db, api }
 }
 
@@ -280,7 +287,7 @@ async fn a_real_baseline_tells_its_typist_from_another() {
     let (_, check) = post(&router, "/authenticity/check", request_of("bob", &again)).await;
     assert_eq!(check["verdict"], "unknown");
     // The baseline is saved behind the answers, in its own table.
-    let store = Store::open(&f.db).unwrap();
+    let store = Store::open(&f.db, &tikker_store::Encryption::Off).unwrap();
     let start = std::time::Instant::now();
     while store.api_baseline("alice").unwrap().is_none() {
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
@@ -425,7 +432,7 @@ fn save_identify_models(db: &std::path::Path) {
             y.push(user);
         }
     }
-    let store = Store::open(db).unwrap();
+    let store = Store::open(db, &tikker_store::Encryption::Off).unwrap();
     for kind in ModelKind::ALL {
         let model = IdentifyModel::train(kind, &x, &y, &TrainOptions::default()).unwrap();
         store
@@ -600,7 +607,7 @@ async fn remote_mode_needs_the_token_on_every_call_from_any_host() {
 
 /// Stores sessions of steady typing at `gap_ms` per press (press and release).
 fn store_typing(db: &std::path::Path, sessions: &[(&str, i64, i64)], start_us: i64) {
-    let mut store = Store::open(db).unwrap();
+    let mut store = Store::open(db, &tikker_store::Encryption::Off).unwrap();
     let mut tx = store.write().unwrap();
     for (i, &(label, gap_ms, presses)) in sessions.iter().enumerate() {
         let start = start_us + i as i64 * 3_600_000_000;
@@ -725,7 +732,7 @@ async fn temporal_analysis_counts_stored_events_per_day() {
 async fn scores_alerts_and_daily_stats_read_what_the_daemon_stored() {
     let f = fixture();
     {
-        let store = Store::open(&f.db).unwrap();
+        let store = Store::open(&f.db, &tikker_store::Encryption::Off).unwrap();
         for i in 0..3 {
             let id = store
                 .save_score(&StoredScore {
@@ -914,7 +921,14 @@ async fn many_requests_run_at_once() {
 #[tokio::test]
 async fn a_baseline_built_in_one_process_is_used_by_another() {
     let f = fixture();
-    let other = Api::new(&f.db, None, ApiToken::new(TOKEN), false, Limits::default()).unwrap();
+    let other = Api::new(
+        &tikker::db_key::Database::plaintext(f.db.clone()),
+        None,
+        ApiToken::new(TOKEN),
+        false,
+        Limits::default(),
+    )
+    .unwrap();
     let (first, second) = (f.api.tcp_router(), other.tcp_router());
     let slow = typing(200, 90, 300, 1, 0);
     post(&first, "/profile/build", request_of("dana", &slow)).await;
@@ -951,7 +965,7 @@ async fn a_baseline_built_in_one_process_is_used_by_another() {
 /// Stores one session of events at impossible times, as an import before issue 13 did (a CMU
 /// hold time of 1e300 s overflowed to −9.2e18 µs; events-csv times near the 64-bit limit).
 fn store_impossible_times(db: &std::path::Path) {
-    let mut store = Store::open(db).unwrap();
+    let mut store = Store::open(db, &tikker_store::Encryption::Off).unwrap();
     let mut tx = store.write().unwrap();
     for (label, time_us) in [
         ("overflowed", -9_223_372_036_854_775_000),

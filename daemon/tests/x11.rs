@@ -205,7 +205,7 @@ fn pause_records_nothing_survives_a_restart_and_resume_brings_capture_back() {
     let mut expected = typed("gh");
     expected.extend(typed("kl"));
     assert_eq!(keys, expected, "only what was typed outside the pauses");
-    let store = tikker_store::Store::open(&home.db()).unwrap();
+    let store = common::open_store(&home.db());
     assert_eq!(
         store.setting("capture.paused_until").unwrap(),
         None,

@@ -1,10 +1,11 @@
 //! Writes synthetic typing as `events-csv` to standard output, for benchmarks.
 //!
-//! `cargo run --release -p tikker-core --example gen_events -- EVENTS [USERS]`
+//! `cargo run --release -p tikker-store --example gen_events -- EVENTS [USERS] [HOURS_APART]`
 //!
 //! Each user types in sessions of 2,000 keystrokes; holds of 60–140 ms, press-to-press gaps of
 //! 80–330 ms and a 3 s pause every 40 keystrokes, from a fixed-seed generator (splitmix64), so
-//! the same arguments always give the same file.
+//! the same arguments always give the same file. A user's sessions start `HOURS_APART` hours
+//! apart (default 1; 7 spreads 20 M events of 4 users over a year).
 
 use std::io::{BufWriter, Write};
 
@@ -18,6 +19,7 @@ fn main() -> std::io::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let users: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
+    let hours_apart: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1);
     let keys: Vec<KeyCode> = "etaoinshrdlucmfwypvbgkjqxz ,."
         .chars()
         .filter_map(KeyCode::from_char)
@@ -32,7 +34,8 @@ fn main() -> std::io::Result<()> {
     while written < events {
         let user = session % users;
         // Sessions of a user follow each other an hour apart; users type at the same time.
-        let mut t_us: i64 = 1_700_000_000_000_000 + (session / users) as i64 * 3_600_000_000;
+        let mut t_us: i64 =
+            1_700_000_000_000_000 + (session / users) as i64 * hours_apart * 3_600_000_000;
         for i in 0..keystrokes_per_session {
             if written >= events {
                 break;

@@ -1,6 +1,9 @@
 //! Measures how fast stored events stream over a time range.
 //!
-//! `cargo run --release -p tikker-core --example scan -- PATH/TO/tikker.db`
+//! `cargo run --release -p tikker-store --example scan -- PATH/TO/tikker.db [KEY_FILE]`
+//!
+//! With `KEY_FILE` (64 hexadecimal digits, as tikker's key file holds) the database is opened
+//! encrypted.
 //!
 //! Streams every event, then the middle half of the stored time span, and prints events per
 //! second for each (the best of three runs).
@@ -13,7 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .ok_or("usage: scan PATH/TO/tikker.db")?;
-    let store = Store::open(std::path::Path::new(&path))?;
+    let encryption = match std::env::args().nth(2) {
+        Some(key_file) => tikker_store::Encryption::Key(tikker_store::DbKey::from_hex(
+            &std::fs::read_to_string(key_file)?,
+        )?),
+        None => tikker_store::Encryption::Off,
+    };
+    let store = Store::open(std::path::Path::new(&path), &encryption)?;
     let (first, last) = store.time_span()?.ok_or("the database holds no events")?;
     let quarter = (last - first) / 4;
     let ranges = [

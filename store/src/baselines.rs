@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn a_baseline_is_replaced_by_the_next_one_of_its_user() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         assert_eq!(store.api_baseline("alice").unwrap(), None);
         store
             .save_api_baseline(&baseline("alice", 1, "{}"))
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn baselines_never_touch_the_owners_profiles() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         store
             .save_profile("me", 1, 100, "{\"owner\":true}")
             .unwrap();

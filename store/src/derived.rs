@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn profiles_are_versioned_per_user() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         assert_eq!(store.latest_profile("me").unwrap(), None);
         assert_eq!(store.latest_profile_version("me").unwrap(), None);
         assert_eq!(store.save_profile("me", 1, 10, "{\"a\":1}").unwrap(), 1);
@@ -182,7 +182,7 @@ mod tests {
     #[test]
     fn the_newest_model_of_a_name_is_returned() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         let model = |created_us, data: &[u8]| StoredModel {
             name: "identify-rf".into(),
             created_us,

@@ -1,11 +1,12 @@
-//! What tikker reads back from stored typing: a profile, the daily statistics, and the owner's
-//! typing fed through the monitor. Each drives a streaming builder of `tikker-core` with one
+//! What tikker reads back from stored typing: a profile, the daily statistics (from the
+//! activity rollups), and the owner's typing fed through the monitor. Each drives a streaming builder of `tikker-core` with one
 //! scan of the matching events, so memory stays bounded whatever the database holds.
 
 use jiff::tz::TimeZone;
+use tikker_core::activity::{ActivityBucket, ActivityBuilder, BUCKET_US, bucket_start};
 use tikker_core::monitor::{EnrolmentTooShort, Monitor, StoredFeed, StoredTypingFeed};
 use tikker_core::profile::{Profile, ProfileBuilder};
-use tikker_core::stats::{StatsBuilder, Summary};
+use tikker_core::stats::Summary;
 
 use crate::{EventFilter, Store, StoreError};
 
@@ -22,30 +23,63 @@ pub fn profile(store: &Store, filter: &EventFilter) -> Result<Profile, StoreErro
     Ok(builder.finish())
 }
 
-/// The statistics of the events matching `filter`, days in `tz` (see [`StatsBuilder`]). A stored
-/// time that no calendar day holds (outside the years 1970 to 9999) is skipped and counted in
-/// [`Summary::skipped_events`]: one odd row never fails the whole statistics.
+/// The statistics of the events matching `filter`, days in `tz`, read from the quarter-hour
+/// activity rollups (so they cover raw events already pruned, and cost one row per quarter hour
+/// of typing). A bound of `filter` that is not on a quarter hour is honoured exactly by
+/// counting the raw events between it and the nearest quarter hour (see
+/// [`Summary::from_buckets`]; a time no calendar day holds is counted in
+/// [`Summary::skipped_events`]).
 ///
 /// # Errors
-/// [`StoreError`] when the events cannot be read.
+/// [`StoreError`] when the rollups or events cannot be read.
 pub fn summarize(store: &Store, filter: &EventFilter, tz: TimeZone) -> Result<Summary, StoreError> {
-    let mut stats = StatsBuilder::new(tz);
-    let mut no_day = 0;
-    let scan = store.scan_events(filter, |info, event| {
-        if stats.push(info.id.0, &event).is_err() {
-            no_day += 1;
-        }
-        Ok::<(), StoreError>(())
-    })?;
-    let mut summary = stats.finish();
-    summary.skipped_events = scan.skipped + no_day;
-    if no_day > 0 {
+    let first = filter
+        .from_us
+        .map(|from| bucket_start(from.saturating_add(BUCKET_US - 1)));
+    let end = filter.to_us.map(bucket_start);
+    if let (Some(first), Some(end)) = (first, end)
+        && end <= first
+    {
+        // Within one or two quarter hours: count the raw events.
+        return Ok(raw_buckets(store, filter).map(|b| Summary::from_buckets(b, tz))?);
+    }
+    let mut buckets = store.activity(first, end, filter.user.as_deref())?;
+    if let (Some(from), Some(first)) = (filter.from_us, first)
+        && from < first
+    {
+        let edge = EventFilter {
+            to_us: Some(first),
+            ..filter.clone()
+        };
+        buckets.extend(raw_buckets(store, &edge)?);
+    }
+    if let (Some(to), Some(end)) = (filter.to_us, end)
+        && end < to
+    {
+        let edge = EventFilter {
+            from_us: Some(end),
+            ..filter.clone()
+        };
+        buckets.extend(raw_buckets(store, &edge)?);
+    }
+    let summary = Summary::from_buckets(buckets, tz);
+    if summary.skipped_events > 0 {
         tracing::warn!(
-            skipped = no_day,
+            skipped = summary.skipped_events,
             "skipped stored events whose time no calendar day holds"
         );
     }
     Ok(summary)
+}
+
+/// The activity buckets of the raw events matching `filter`, counted afresh.
+fn raw_buckets(store: &Store, filter: &EventFilter) -> Result<Vec<ActivityBucket>, StoreError> {
+    let mut builder = ActivityBuilder::new();
+    store.scan_events(filter, |info, event| {
+        builder.push(info.id.0, &event);
+        Ok::<(), StoreError>(())
+    })?;
+    Ok(builder.finish())
 }
 
 /// Why stored typing could not be fed through a monitor.

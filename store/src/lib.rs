@@ -21,14 +21,21 @@
 //! second process (an import while the daemon records) wait its turn instead of failing.
 //!
 //! ## Privacy
-//! The file holds what a person typed (as key ids and timings), so the folder is created `0700`
-//! and the database and its `-wal`/`-shm` files `0600`; looser modes are tightened with a warning.
+//! The file holds what a person typed: the order of key ids *is* the text. So the folder is
+//! created `0700` and the database and its `-wal`/`-shm` files `0600` (looser modes are
+//! tightened with a warning); with a key ([`Encryption`]) every page of the database and its log
+//! is encrypted with SQLCipher ([`encryption`]); deletes overwrite what they free
+//! (`secure_delete`); raw events can be pruned or forgotten ([`Store::prune_raw_before`],
+//! [`Store::forget`]) while the quarter-hour activity rollups keep the statistics.
 
 #![deny(missing_docs)]
 
+mod activity;
 mod baselines;
 mod derived;
+pub mod encryption;
 pub mod export;
+mod forget;
 pub mod history;
 pub mod import;
 mod read;
@@ -44,6 +51,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use baselines::StoredBaseline;
 pub use derived::{StoredModel, StoredProfile};
+pub use encryption::{DbKey, Encryption, FileKind};
+pub use forget::Forgotten;
 pub use read::{EventFilter, Scan, SessionInfo};
 pub use verdicts::{MarkedFalse, StoredAlert, StoredScore};
 pub use write::{NewSession, SessionId, WriteTx};
@@ -102,6 +111,33 @@ pub enum StoreError {
     /// A stored row does not decode.
     #[error("tikker.db is damaged: {0}")]
     Corrupt(String),
+    /// The key given does not open the database.
+    #[error(
+        "{}: the database key does not open this database (it was encrypted with another key). Restore the key it was encrypted with (README: \"Backing up the key\"); tikker will not replace an encrypted database with a new one",
+        path.display()
+    )]
+    WrongKey {
+        /// The database.
+        path: PathBuf,
+    },
+    /// The database is encrypted (or damaged beyond recognition) but no key was given.
+    #[error(
+        "{}: the database is encrypted (or is not a SQLite database at all) and no key was given: set [store] encryption to where its key is (\"keyring\" or \"keyfile\"), or restore the key (README: \"Backing up the key\")",
+        path.display()
+    )]
+    NeedsKey {
+        /// The database.
+        path: PathBuf,
+    },
+    /// Another process has the database open while it had to be open alone (to encrypt it).
+    #[error(
+        "{}: another process has the database open (a tikker daemon of an older version?), so it cannot be encrypted now: stop it (systemctl --user stop tikker) and run tikker again; the database stays unencrypted until then",
+        path.display()
+    )]
+    InUse {
+        /// The database.
+        path: PathBuf,
+    },
     /// A path tikker would write or protect is a symlink or belongs to another account: it is
     /// refused, since whoever made it could point tikker at a file of their choosing or at one of
     /// the user's own files.
@@ -120,7 +156,10 @@ impl StoreError {
         move |source| StoreError::Sqlite { context, source }
     }
 
-    fn io(path: &Path, context: &'static str) -> impl FnOnce(std::io::Error) -> StoreError {
+    pub(crate) fn io(
+        path: &Path,
+        context: &'static str,
+    ) -> impl FnOnce(std::io::Error) -> StoreError {
         let path = path.to_path_buf();
         move |source| StoreError::Io {
             path,
@@ -137,22 +176,62 @@ pub struct Store {
     path: PathBuf,
     /// The segment the next append of its session may extend (see [`write`]).
     tail: Option<write::TailSegment>,
+    /// Each session's place in the activity rollups, as committed.
+    cursors: std::collections::HashMap<SessionId, activity::SessionCursor>,
+    /// Whether the database is encrypted.
+    encrypted: bool,
+    /// Whether the schema has the `activity` rollups (always, but in migration tests).
+    rollups: bool,
 }
 
 /// How long a connection waits for another process's write transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`: protects the folder and file, sets the
-    /// durability settings and migrates the schema to the current version.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
-        Self::open_at_version(path, schema::SCHEMA_VERSION)
+    /// Opens (creating if needed) the database at `path` with `encryption`: protects the folder
+    /// and file, unlocks it, sets the durability settings, migrates the schema to the current
+    /// version and counts the activity rollups of typing stored before they existed.
+    ///
+    /// With a key, a plaintext database is first encrypted in place, once (see [`encryption`]);
+    /// without one, an encrypted database is refused.
+    ///
+    /// # Errors
+    /// [`StoreError::WrongKey`], [`StoreError::NeedsKey`], [`StoreError::InUse`] (a plaintext
+    /// database to encrypt is open elsewhere), [`StoreError::NotYours`] (a symlink or another
+    /// account's file), [`StoreError::NewerSchema`], and SQLite or file errors.
+    pub fn open(path: &Path, encryption: &Encryption) -> Result<Store, StoreError> {
+        let mut store = Self::open_at_version(path, encryption, schema::SCHEMA_VERSION)?;
+        store.backfill_activity()?;
+        Ok(store)
     }
 
-    /// Like [`Store::open`] but migrates only up to `version`; for migration tests.
+    /// Like [`Store::open`] but migrates only up to `version` and counts no rollups; for
+    /// migration tests.
     #[doc(hidden)]
-    pub fn open_at_version(path: &Path, version: u32) -> Result<Store, StoreError> {
+    pub fn open_at_version(
+        path: &Path,
+        encryption: &Encryption,
+        version: u32,
+    ) -> Result<Store, StoreError> {
         prepare_private_file(path)?;
+        let kind = encryption::file_kind(path)?;
+        match (encryption, kind) {
+            (Encryption::Key(key), FileKind::Plaintext) => {
+                tracing::info!(
+                    path = %path.display(),
+                    "encrypting the plaintext database in place (once)"
+                );
+                encryption::encrypt_in_place(path, key)?;
+                prepare_private_file(path)?;
+                tracing::info!(path = %path.display(), "the database is now encrypted");
+            }
+            (Encryption::Off, FileKind::Encrypted) => {
+                return Err(StoreError::NeedsKey {
+                    path: path.to_path_buf(),
+                });
+            }
+            _ => {}
+        }
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -160,18 +239,25 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(StoreError::sqlite("opening the database"))?;
+        encryption::unlock(&conn, path, encryption)?;
         configure(&conn)?;
         schema::migrate_to(&mut conn, version)?;
         for suffix in ["-wal", "-shm"] {
-            let mut companion = path.as_os_str().to_owned();
-            companion.push(suffix);
-            restrict_mode(Path::new(&companion), 0o600)?;
+            restrict_mode(&encryption::companion(path, suffix), 0o600)?;
         }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
             tail: None,
+            cursors: std::collections::HashMap::new(),
+            encrypted: encryption.is_on(),
+            rollups: version >= schema::ACTIVITY_SINCE,
         })
+    }
+
+    /// Whether this database is encrypted at rest.
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
     }
 
     /// Commits of this connection skip the fsync: with WAL the database stays sound through a
@@ -252,6 +338,9 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
         .map_err(StoreError::sqlite("setting synchronous = FULL"))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(StoreError::sqlite("enabling foreign keys"))?;
+    // Deleted rows (retention, `tikker forget`) are overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(StoreError::sqlite("enabling secure delete"))?;
     Ok(())
 }
 

@@ -126,7 +126,25 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'impostor';
     "#,
-    // 5 (issue 15, "It was me"): the typing an alert's evidence rests on (presses from
+    // 5: typing activity per user and quarter hour (`tikker_core::activity`): counts without
+    // key order or key identities, kept when raw events are pruned or forgotten, so statistics
+    // over long spans read a few rows per day instead of every event. Rows for the events
+    // already stored are computed once by `Store::open` (the `activity_backfill` setting).
+    r#"
+    CREATE TABLE activity (
+        user        TEXT NOT NULL,
+        start_us    INTEGER NOT NULL,       -- the bucket's start: a multiple of 15 minutes (µs)
+        events      INTEGER NOT NULL,
+        keystrokes  INTEGER NOT NULL,
+        active_us   INTEGER NOT NULL,       -- active typing time (µs)
+        characters  INTEGER NOT NULL,       -- characters typed during active time
+        PRIMARY KEY (user, start_us)
+    ) WITHOUT ROWID;
+    CREATE INDEX activity_by_time ON activity (start_us);
+    INSERT INTO settings (key, value) VALUES ('activity_backfill', 'pending')
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    "#,
+    // 6 (issue 15, merged after the rollups of issue 12; "It was me"): the typing an alert's evidence rests on (presses from
     // `evidence_from_us` to `evidence_to_us`, µs; NULL for alerts from before and for the
     // detectors' alerts, which cover no windows), and when the owner marked it false (NULL: not).
     r#"
@@ -135,6 +153,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE alerts ADD COLUMN marked_false_us INTEGER;
     "#,
 ];
+
+/// The first schema version with the `activity` rollups; stores opened at an older version (in
+/// migration tests) write no rollups.
+pub const ACTIVITY_SINCE: u32 = 5;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

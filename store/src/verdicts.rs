@@ -317,7 +317,7 @@ mod tests {
     #[test]
     fn scores_are_read_back_by_the_end_of_their_window() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         assert_eq!(store.latest_score().unwrap(), None);
         for i in 0..5 {
             let id = store
@@ -343,7 +343,7 @@ mod tests {
     #[test]
     fn alerts_keep_their_outcome() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let store = Store::open(&dir.path().join("tikker.db"), &crate::Encryption::Off).unwrap();
         let score_id = store.save_score(&score(0, 10, 0.01)).unwrap();
         let alert = StoredAlert {
             id: 0,

@@ -6,6 +6,9 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use std::collections::HashMap;
+
+use super::activity::{PendingActivity, SessionCursor};
 use super::schema::MAX_SEGMENT_SPAN_US;
 use super::{Store, StoreError};
 use tikker_core::event::KeyEvent;
@@ -45,6 +48,12 @@ pub struct WriteTx<'s> {
     tail: &'s mut Option<TailSegment>,
     /// The tail as it will be once committed.
     pending_tail: Option<TailSegment>,
+    /// The sessions' rollup cursors as committed.
+    cursors: &'s mut HashMap<SessionId, SessionCursor>,
+    /// This transaction's rollup counts.
+    activity: PendingActivity,
+    /// Whether the schema has rollups to keep.
+    rollups: bool,
     events: u64,
 }
 
@@ -54,16 +63,32 @@ impl Store {
         let tx =
             rusqlite::Transaction::new(&mut self.conn, rusqlite::TransactionBehavior::Immediate)
                 .map_err(StoreError::sqlite("starting a write transaction"))?;
-        // Another process may have appended since our last commit: then our tail segment is no
-        // longer the end of `key_events` and must not be extended.
+        // Another process may have appended since our last commit, or forgotten or pruned
+        // events: then our tail segment is no longer the end of `key_events`, or no longer as we
+        // left it, and must not be extended.
         let max_event: Option<i64> = tx
             .query_row("SELECT max(id) FROM key_events", [], |row| row.get(0))
             .map_err(StoreError::sqlite("reading the last event id"))?;
-        let pending_tail = self.tail.filter(|t| Some(t.last_event) == max_event);
+        let mut pending_tail = self.tail.filter(|t| Some(t.last_event) == max_event);
+        if let Some(tail) = pending_tail {
+            let stored: Option<(i64, i64, i64)> = tx
+                .prepare_cached("SELECT base_us, last_us, last_event FROM segments WHERE id = ?1")
+                .and_then(|mut stmt| {
+                    stmt.query_row([tail.id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                        .optional()
+                })
+                .map_err(StoreError::sqlite("reading the open segment"))?;
+            if stored != Some((tail.base_us, tail.last_us, tail.last_event)) {
+                pending_tail = None;
+            }
+        }
         Ok(WriteTx {
             tx,
             tail: &mut self.tail,
             pending_tail,
+            cursors: &mut self.cursors,
+            activity: PendingActivity::default(),
+            rollups: self.rollups,
             events: 0,
         })
     }
@@ -108,7 +133,9 @@ impl WriteTx<'_> {
                 stmt.execute(params![source_id, session.user, session.label, started_us])
             })
             .map_err(StoreError::sqlite("creating a session"))?;
-        Ok(SessionId(self.tx.last_insert_rowid()))
+        let id = SessionId(self.tx.last_insert_rowid());
+        self.activity.start_session(id, &session.user);
+        Ok(id)
     }
 
     fn source_id(&self, kind: &str, detail: &str) -> Result<i64, StoreError> {
@@ -200,6 +227,10 @@ impl WriteTx<'_> {
         }
         self.pending_tail = segment;
         self.events += events.len() as u64;
+        if self.rollups {
+            self.activity
+                .count(&self.tx, self.cursors, session, events)?;
+        }
         Ok(())
     }
 
@@ -210,10 +241,16 @@ impl WriteTx<'_> {
 
     /// Makes everything written in this transaction durable.
     pub fn commit(self) -> Result<(), StoreError> {
+        let cursors = if self.rollups {
+            self.activity.write(&self.tx)?
+        } else {
+            HashMap::new()
+        };
         self.tx
             .commit()
             .map_err(StoreError::sqlite("committing events"))?;
         *self.tail = self.pending_tail;
+        self.cursors.extend(cursors);
         Ok(())
     }
 }

@@ -58,7 +58,7 @@ fn a_new_database_is_migrated_and_private() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("data").join("tikker");
     let path = folder.join("tikker.db");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(mode(&folder), 0o700);
     assert_eq!(mode(&path), 0o600);
@@ -75,9 +75,9 @@ fn loose_permissions_are_tightened() {
     std::fs::create_dir(&folder).unwrap();
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = folder.join("tikker.db");
-    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path, &tikker_store::Encryption::Off).unwrap());
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path, &tikker_store::Encryption::Off).unwrap());
     assert_eq!(mode(&folder), 0o700);
     assert_eq!(mode(&path), 0o600);
 }
@@ -88,12 +88,14 @@ fn migrating_from_the_previous_version_keeps_the_events() {
     let path = dir.path().join("tikker.db");
     let events = typing(1_000_000, 50, 100_000);
     {
-        let mut old = Store::open_at_version(&path, SCHEMA_VERSION - 1).unwrap();
+        let mut old =
+            Store::open_at_version(&path, &tikker_store::Encryption::Off, SCHEMA_VERSION - 1)
+                .unwrap();
         assert_eq!(old.schema_version().unwrap(), SCHEMA_VERSION - 1);
         let id = new_session(&mut old, "alice", "s1", 1_000_000);
         old.append(id, &events).unwrap();
     }
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let read: Vec<KeyEvent> = all_events(&store, &EventFilter::default())
         .into_iter()
@@ -112,12 +114,12 @@ fn migrating_from_the_previous_version_keeps_the_events() {
 fn a_database_from_a_newer_tikker_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tikker.db");
-    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path, &tikker_store::Encryption::Off).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
         .unwrap();
     drop(conn);
-    let err = Store::open(&path).unwrap_err();
+    let err = Store::open(&path, &tikker_store::Encryption::Off).unwrap_err();
     assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
     assert!(err.to_string().contains("upgrade tikker"));
 }
@@ -126,7 +128,7 @@ fn a_database_from_a_newer_tikker_is_refused() {
 fn batches_extend_one_segment_and_read_back_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tikker.db");
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     let id = new_session(&mut store, "alice", "s1", 0);
     let events = typing(0, 300, 100_000);
     for batch in events.chunks(64) {
@@ -152,7 +154,7 @@ fn batches_extend_one_segment_and_read_back_in_order() {
 fn a_long_session_is_split_into_segments_of_bounded_span() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tikker.db");
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     let id = new_session(&mut store, "alice", "day", 0);
     // Three hours of typing, one keystroke a minute.
     let events = typing(0, 180, 60_000_000);
@@ -178,8 +180,8 @@ fn a_long_session_is_split_into_segments_of_bounded_span() {
 fn another_writer_in_between_starts_a_new_segment() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tikker.db");
-    let mut daemon = Store::open(&path).unwrap();
-    let mut importer = Store::open(&path).unwrap();
+    let mut daemon = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
+    let mut importer = Store::open(&path, &tikker_store::Encryption::Off).unwrap();
     let live = new_session(&mut daemon, "me", "live", 0);
     let imported = new_session(&mut importer, "me", "file", 0);
     daemon.append(live, &typing(0, 10, 1000)).unwrap();
@@ -200,7 +202,11 @@ fn another_writer_in_between_starts_a_new_segment() {
 #[test]
 fn events_out_of_time_order_are_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let mut store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     let id = new_session(&mut store, "alice", "s1", 0);
     store.append(id, &typing(1_000_000, 5, 1000)).unwrap();
     let err = store
@@ -223,7 +229,11 @@ fn events_out_of_time_order_are_refused_and_nothing_is_written() {
 #[test]
 fn duplicate_sessions_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let mut store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     new_session(&mut store, "alice", "s1", 0);
     let mut tx = store.write().unwrap();
     let err = tx.begin_session(&session("alice", "s1"), 0).unwrap_err();
@@ -233,7 +243,11 @@ fn duplicate_sessions_are_refused() {
 #[test]
 fn time_ranges_and_users_filter_the_stream() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let mut store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     let a = new_session(&mut store, "alice", "a", 0);
     let b = new_session(&mut store, "bob", "b", 0);
     store.append(a, &typing(0, 100, 1_000_000)).unwrap();
@@ -271,7 +285,7 @@ proptest! {
         batch in 1usize..50,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+        let mut store = Store::open(&dir.path().join("tikker.db"), &tikker_store::Encryption::Off).unwrap();
         let id = new_session(&mut store, "p", "p", 0);
         let mut t = 1_600_000_000_000_000i64;
         let events: Vec<KeyEvent> = gaps.iter().enumerate().map(|(i, gap)| {
@@ -291,7 +305,11 @@ proptest! {
 fn a_profile_read_from_the_store_equals_one_built_from_the_same_events() {
     use tikker_core::profile::ProfileBuilder;
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("tikker.db")).unwrap();
+    let mut store = Store::open(
+        &dir.path().join("tikker.db"),
+        &tikker_store::Encryption::Off,
+    )
+    .unwrap();
     let mut events = Vec::new();
     for i in 0..300i64 {
         let t = 1_000_000 + i * 150_000;

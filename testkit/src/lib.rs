@@ -180,6 +180,36 @@ pub fn xdotool(display: &str, args: &[&str]) {
     assert!(status.success(), "xdotool {args:?} failed");
 }
 
+/// The configuration of a private session bus without service activation, written once per
+/// test process.
+fn private_bus_config() -> PathBuf {
+    static CONFIG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let path =
+                std::env::temp_dir().join(format!("tikker-test-bus-{}.conf", std::process::id()));
+            std::fs::write(
+                &path,
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            )
+            .unwrap();
+            path
+        })
+        .clone()
+}
+
 /// A private D-Bus session bus (`dbus-daemon --session`), stopped when dropped.
 #[derive(Debug)]
 pub struct SessionBus {
@@ -208,9 +238,13 @@ impl SessionBus {
         SessionBus { child, address }
     }
 
-    /// Starts a session bus.
+    /// Starts a session bus. It starts no service on demand (no D-Bus activation): a test gets
+    /// exactly the services it starts itself, so a Secret Service or a notification server
+    /// installed on the machine never joins uninvited (and never waits on a prompt).
     pub fn start() -> SessionBus {
-        SessionBus::spawn(Command::new("dbus-daemon"))
+        let mut command = Command::new("dbus-daemon");
+        command.arg(format!("--config-file={}", private_bus_config().display()));
+        SessionBus::spawn(command)
     }
 
     /// Whether some connection owns the bus name `name`.
@@ -279,6 +313,64 @@ impl Dunst {
 }
 
 impl Drop for Dunst {
+    fn drop(&mut self) {
+        stop(&mut self.child, Duration::from_secs(2));
+    }
+}
+
+/// A real Secret Service: `gnome-keyring-daemon` on `bus`, its keyrings under `home`, the login
+/// keyring created and unlocked with a password; stopped when dropped.
+#[derive(Debug)]
+pub struct GnomeKeyring {
+    child: Child,
+    bus: String,
+    home: PathBuf,
+}
+
+impl GnomeKeyring {
+    /// Starts it and waits until it owns `org.freedesktop.secrets`.
+    pub fn start(bus: &SessionBus, home: &Path) -> GnomeKeyring {
+        require("gnome-keyring-daemon");
+        let mut child = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"test-password").unwrap();
+        }
+        bus.wait_for_name("org.freedesktop.secrets");
+        GnomeKeyring {
+            child,
+            bus: bus.address.clone(),
+            home: home.to_path_buf(),
+        }
+    }
+
+    /// `secret-tool lookup` of the item with these attributes (`[name, value, …]`).
+    pub fn lookup(&self, attributes: &[&str]) -> Option<String> {
+        require("secret-tool");
+        let out = Command::new("secret-tool")
+            .arg("lookup")
+            .args(attributes)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("HOME", &self.home)
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for GnomeKeyring {
     fn drop(&mut self) {
         stop(&mut self.child, Duration::from_secs(2));
     }

@@ -402,6 +402,45 @@ pub struct DailyStatsOut {
     pub days: Vec<DayStatsOut>,
 }
 
+/// The body of `POST /data/forget`: forget the last `last_minutes` minutes, or the span from
+/// `from_us` to `to_us` (µs since the Unix epoch, `from_us` inclusive, `to_us` exclusive).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgetRequest {
+    /// Forget this many minutes up to now (1 to 5256000, ten years).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_minutes: Option<u64>,
+    /// The span's start, µs since the Unix epoch (with `to_us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_us: Option<i64>,
+    /// The span's end, µs since the Unix epoch (with `from_us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_us: Option<i64>,
+}
+
+/// What `POST /data/forget` removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ForgetReply {
+    /// The span's start (RFC 3339).
+    pub from: String,
+    /// The span's end (RFC 3339).
+    pub to: String,
+    /// Raw key events deleted.
+    pub events: u64,
+    /// Key presses among them.
+    pub keystrokes: u64,
+    /// Sessions that lost events.
+    pub sessions: u64,
+    /// Quarter-hour activity rollups removed (those wholly inside the span; the two at its
+    /// edges were recounted).
+    pub rollups_removed: u64,
+    /// Whether the write-ahead log was truncated at once (otherwise at SQLite's next
+    /// checkpoint).
+    pub log_truncated: bool,
+    /// What was removed and what stays, in words.
+    pub message: String,
+}
+
 /// A one-time code of the dashboard (`POST /dashboard/code`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DashboardCodeOut {

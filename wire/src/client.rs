@@ -83,6 +83,16 @@ impl ControlClient {
         self.call(Method::POST, "/pause", Some(body)).await
     }
 
+    /// `POST /data/forget` for the last `minutes` minutes; answers what was removed.
+    pub async fn forget_last(&self, minutes: u64) -> Result<crate::api::ForgetReply, LinkError> {
+        let body = crate::api::ForgetRequest {
+            last_minutes: Some(minutes),
+            ..crate::api::ForgetRequest::default()
+        };
+        let body = serde_json::to_string(&body).map_err(|e| LinkError::Failed(e.to_string()))?;
+        self.call(Method::POST, "/data/forget", Some(body)).await
+    }
+
     /// `POST /resume`; answers the new status.
     pub async fn resume(&self) -> Result<StatusReport, LinkError> {
         self.call(Method::POST, "/resume", None).await

@@ -206,6 +206,30 @@ pub struct StatusReport {
     /// (absent from daemons without it).
     #[serde(deserialize_with = "lenient")]
     pub auth: Option<AuthStatus>,
+    /// How the record is protected and how long raw events are kept (absent from daemons
+    /// without it).
+    #[serde(default, deserialize_with = "lenient")]
+    pub privacy: Option<PrivacyStatus>,
+}
+
+/// How the daemon's record is protected at rest and kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PrivacyStatus {
+    /// Where the database key is: `keyring` (the desktop's Secret Service), `keyfile`, or `off`
+    /// (not encrypted).
+    pub encryption: String,
+    /// The key file, when the key is in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+    /// What the user should know about it (for example that no Secret Service answered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Raw key events older than this many days are deleted (0: only what the monitor needs).
+    pub raw_retention_days: u32,
+    /// Raw events before this instant (RFC 3339) were deleted by retention; absent if none ever
+    /// were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_kept_from: Option<String>,
 }
 
 /// The body of `POST /pause`: pause for `duration_s` seconds, or without it until resumed.

@@ -36,6 +36,7 @@ pub mod body;
 pub mod config;
 pub mod control;
 pub mod dashboard;
+pub mod data;
 pub mod predict_user;
 pub mod records;
 pub mod security;
@@ -43,7 +44,7 @@ pub mod state;
 pub mod store;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -115,7 +116,7 @@ impl Api {
     /// The API on the database at `path`; `daemon` is the capture daemon's state when the API
     /// runs inside it.
     pub fn new(
-        database: &Path,
+        database: &crate::db_key::Database,
         daemon: Option<Arc<DaemonState>>,
         token: ApiToken,
         allow_remote: bool,
@@ -208,6 +209,7 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(records::mark_alert_false))
         .routes(routes!(records::daily_stats))
         .routes(routes!(dashboard::owner_profile))
+        .routes(routes!(data::forget))
         .route_layer(from_fn_with_state(policy.clone(), require_token));
     let bearer_only = OpenApiRouter::new()
         .routes(routes!(dashboard::code))
@@ -290,7 +292,7 @@ impl DaemonApi {
     pub async fn start(
         control: OwnerOnlyListener,
         options: &ApiOptions,
-        database: &Path,
+        database: &crate::db_key::Database,
         daemon: Arc<DaemonState>,
     ) -> anyhow::Result<DaemonApi> {
         let token = match ApiToken::load_or_create(&options.token_file) {
@@ -346,7 +348,7 @@ impl DaemonApi {
 }
 
 /// `tikker serve`: the API on TCP without capture, until SIGTERM or SIGINT.
-pub fn serve(database: &Path, options: &ApiOptions) -> anyhow::Result<()> {
+pub fn serve(database: &crate::db_key::Database, options: &ApiOptions) -> anyhow::Result<()> {
     let address = options
         .tcp
         .context("`tikker serve` needs a TCP address (api.listen or --listen)")?;
@@ -372,7 +374,7 @@ pub fn serve(database: &Path, options: &ApiOptions) -> anyhow::Result<()> {
         let mut sigterm = signal(SignalKind::terminate()).context("handling signals")?;
         let mut sigint = signal(SignalKind::interrupt()).context("handling signals")?;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        tracing::info!(address = %local, database = %database.display(), "HTTP API listening");
+        tracing::info!(address = %local, database = %database.path().display(), "HTTP API listening");
         let server = tokio::spawn(serve_tcp(listener, api.tcp_router(), stopped));
         tokio::select! {
             _ = sigterm.recv() => tracing::info!(signal = "SIGTERM", "stopping"),

@@ -17,13 +17,14 @@
 //!
 //! Blocking calls run on tokio's blocking threads, never on the runtime's own.
 
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
 use anyhow::Context;
 use tikker_store::{Store, StoreError};
+
+use crate::db_key::Database;
 
 /// Read connections kept open between requests.
 const POOLED_READERS: usize = 16;
@@ -36,7 +37,7 @@ type WriteJob = Box<dyn FnOnce(&Store) + Send>;
 /// The API's connections.
 #[derive(Debug)]
 pub struct ApiStore {
-    path: PathBuf,
+    database: Database,
     readers: Mutex<Vec<Store>>,
     writer: Mutex<Option<Store>>,
     behind: Mutex<Option<SyncSender<WriteJob>>>,
@@ -44,17 +45,17 @@ pub struct ApiStore {
 }
 
 impl ApiStore {
-    /// Opens the database at `path` (creating and migrating it if needed).
-    pub fn open(path: &Path) -> anyhow::Result<ApiStore> {
-        let first = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
+    /// Opens `database` (creating and migrating it if needed).
+    pub fn open(database: &Database) -> anyhow::Result<ApiStore> {
+        let first = database.open()?;
         let (behind, queue) = sync_channel(QUEUED_WRITES);
-        let owned_path = path.to_path_buf();
+        let owned = database.clone();
         let behind_thread = std::thread::Builder::new()
             .name("api-writer".into())
-            .spawn(move || write_behind_loop(&owned_path, queue))
+            .spawn(move || write_behind_loop(&owned, queue))
             .context("starting the API's writer thread")?;
         Ok(ApiStore {
-            path: path.to_path_buf(),
+            database: database.clone(),
             readers: Mutex::new(vec![first]),
             writer: Mutex::new(None),
             behind: Mutex::new(Some(behind)),
@@ -62,12 +63,18 @@ impl ApiStore {
         })
     }
 
+    /// The database, for work that needs a connection of its own (forgetting a span, with full
+    /// durability).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
     /// Runs `read` on a pooled read connection.
     pub fn read<R>(&self, read: impl FnOnce(&Store) -> R) -> Result<R, StoreError> {
         let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
         let store = match pooled {
             Some(store) => store,
-            None => Store::open(&self.path)?,
+            None => self.database.open_store()?,
         };
         let result = read(&store);
         if let Ok(mut pool) = self.readers.lock()
@@ -86,7 +93,7 @@ impl ApiStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let store = match slot.take() {
             Some(store) => store,
-            None => relaxed(&self.path)?,
+            None => relaxed(&self.database)?,
         };
         let result = write(&store);
         *slot = Some(store);
@@ -123,17 +130,17 @@ impl Drop for ApiStore {
 }
 
 /// A write connection that commits without an fsync.
-fn relaxed(path: &Path) -> Result<Store, StoreError> {
-    let store = Store::open(path)?;
+fn relaxed(database: &Database) -> Result<Store, StoreError> {
+    let store = database.open_store()?;
     store.relax_durability()?;
     Ok(store)
 }
 
-fn write_behind_loop(path: &Path, queue: Receiver<WriteJob>) {
+fn write_behind_loop(database: &Database, queue: Receiver<WriteJob>) {
     let mut store: Option<Store> = None;
     for job in queue {
         if store.is_none() {
-            match relaxed(path) {
+            match relaxed(database) {
                 Ok(opened) => store = Some(opened),
                 Err(e) => {
                     tracing::error!(error = %e, "the HTTP API's writer cannot open the database");

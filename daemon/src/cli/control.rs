@@ -154,6 +154,26 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         );
     }
     outln!("  database: {}  (pid {})", report.database, report.pid);
+    if let Some(privacy) = &report.privacy {
+        let encryption = match (privacy.encryption.as_str(), &privacy.key_file) {
+            ("keyring", _) => "encrypted, key in the Secret Service".to_owned(),
+            ("keyfile", Some(file)) => format!("encrypted, key in the file {file}"),
+            ("keyfile", None) => "encrypted, key in a file".to_owned(),
+            _ => "NOT encrypted ([store] encryption = \"off\")".to_owned(),
+        };
+        outln!("  record: {encryption}");
+        let kept = match privacy.raw_retention_days {
+            0 => "raw key events kept only while the monitor needs them".to_owned(),
+            days => format!("raw key events kept {days} days"),
+        };
+        match &privacy.raw_kept_from {
+            Some(from) => outln!("  {kept} (none before {})", local_time(from)),
+            None => outln!("  {kept}"),
+        }
+        if let Some(note) = &privacy.note {
+            outln!("  note: {note}");
+        }
+    }
     Ok(())
 }
 

@@ -38,7 +38,7 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
         anyhow::bail!("--keep-running applies to replays only (--source replay:PATH)");
     }
     crate::daemon::run(
-        &context.paths.database,
+        &context.database()?,
         capture,
         DaemonOptions {
             source,
@@ -46,6 +46,7 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
             keep_running: args.keep_running,
             monitor: context.config.monitor.clone(),
             api: crate::api::ApiOptions::from_config(&context.config, args.listen)?,
+            raw_retention_days: context.config.store.raw_retention_days,
         },
     )
 }

@@ -28,6 +28,7 @@ mod daemon;
 mod dashboard;
 mod eval;
 mod export;
+mod forget;
 mod import;
 mod profile;
 mod review;
@@ -138,6 +139,8 @@ enum Command {
     Alerts(review::ReviewArgs),
     /// The scored windows of the authentication monitor, newest first.
     Scores(review::ReviewArgs),
+    /// Delete a span of typing from the record: its key events and activity counts (--last 10m).
+    Forget(forget::ForgetArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions(CompletionsArgs),
 }
@@ -157,6 +160,9 @@ pub struct RunContext {
     pub config: Config,
     /// Where the database, the configuration and the data folder are.
     pub paths: Paths,
+    /// How to open the database, found on first use (commands that never open it never ask the
+    /// Secret Service).
+    access: std::sync::OnceLock<crate::db_key::StoreAccess>,
 }
 
 /// `--from` and `--to` as instants (µs), each optional (see [`when`] for what they accept).
@@ -206,10 +212,49 @@ impl FilterArgs {
 }
 
 impl RunContext {
+    /// A context for `config` and `paths`.
+    pub fn new(config: Config, paths: Paths) -> RunContext {
+        RunContext {
+            config,
+            paths,
+            access: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// How to open the database: its key, found (or made) as `[store] encryption` says (see
+    /// [`crate::db_key`]).
+    ///
+    /// # Errors
+    /// The key cannot be found for an encrypted database, or cannot be stored.
+    pub fn store_access(&self) -> anyhow::Result<&crate::db_key::StoreAccess> {
+        if let Some(access) = self.access.get() {
+            return Ok(access);
+        }
+        let access = crate::db_key::resolve(
+            self.config.store.encryption,
+            &self.paths.key_file,
+            &self.paths.database,
+        )?;
+        Ok(self.access.get_or_init(|| access))
+    }
+
+    /// The database and how to open it.
+    ///
+    /// # Errors
+    /// As [`RunContext::store_access`].
+    pub fn database(&self) -> anyhow::Result<crate::db_key::Database> {
+        Ok(crate::db_key::Database::new(
+            self.paths.database.clone(),
+            self.store_access()?.clone(),
+        ))
+    }
+
     /// Opens the database (creating and migrating it if needed).
+    ///
+    /// # Errors
+    /// As [`RunContext::store_access`] and [`tikker_store::Store::open`].
     pub fn open_store(&self) -> anyhow::Result<Store> {
-        Store::open(&self.paths.database)
-            .with_context(|| format!("opening {}", self.paths.database.display()))
+        self.store_access()?.open(&self.paths.database)
     }
 }
 
@@ -236,7 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(&config_file)?;
     init_logging(&config.log_level);
     let paths = Paths::resolve(config_file, cli.db.as_deref(), &config)?;
-    let context = RunContext { config, paths };
+    let context = RunContext::new(config, paths);
     match cli.command {
         Command::Import(args) => import::run(&context, args),
         Command::Export(args) => export::run(&context, args),
@@ -255,6 +300,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train::run(&context, args),
         Command::Alerts(args) => review::alerts(&context, args),
         Command::Scores(args) => review::scores(&context, args),
+        Command::Forget(args) => forget::run(&context, args),
         Command::Completions(_) => Ok(()),
     }
 }

@@ -16,5 +16,5 @@ pub struct ServeArgs {
 pub fn run(context: &RunContext, args: ServeArgs) -> anyhow::Result<()> {
     let mut options = ApiOptions::from_config(&context.config, args.listen)?;
     options.tcp = Some(context.config.api.effective_listen(args.listen)?);
-    crate::api::serve(&context.paths.database, &options)
+    crate::api::serve(&context.database()?, &options)
 }

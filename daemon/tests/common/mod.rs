@@ -164,9 +164,26 @@ impl TestHome {
     }
 }
 
+/// Opens a database that `tikker` made in a test home (`db` in the home's top folder): with
+/// the key from the home's key file (`config/tikker/tikker.key`, where tikker keeps the key when
+/// no Secret Service answers, as in tests), or in plaintext when there is none.
+pub fn open_store(db: &Path) -> Store {
+    let key_file = db
+        .parent()
+        .unwrap()
+        .join("config")
+        .join("tikker")
+        .join("tikker.key");
+    let encryption = match std::fs::read_to_string(&key_file) {
+        Ok(text) => tikker_store::Encryption::Key(tikker_store::DbKey::from_hex(&text).unwrap()),
+        Err(_) => tikker_store::Encryption::Off,
+    };
+    Store::open(db, &encryption).unwrap()
+}
+
 /// Every event in the database at `db`.
 pub fn stored_events(db: &Path) -> Vec<(String, String, KeyEvent)> {
-    let store = Store::open(db).unwrap();
+    let store = open_store(db);
     let mut events = Vec::new();
     store
         .for_each_event(&EventFilter::default(), |session, event| {
