@@ -24,14 +24,12 @@
 //! with a 30 s limit. Failures of either are logged and recorded on the alert, never fatal.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use notify_rust::{Notification, Timeout, Urgency};
 use tikker_core::threat::AlertKind;
-use tikker_store::Store;
 
 use crate::authenticator::OwnerLink;
 

@@ -20,7 +20,6 @@ use common::splice::write_splice;
 use common::{Daemon, TestHome, require, wait_for};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
-use tikker_store::Store;
 
 /// The pages, as the URL's fragment names them.
 const PAGES: [&str; 5] = ["overview", "activity", "authentication", "keyboard", "data"];
@@ -320,8 +319,7 @@ fn the_dashboard_shows_every_page_with_data_in_a_real_browser_and_keeps_other_or
     );
     let exit = replay.wait(Duration::from_secs(120));
     assert!(exit.success(), "the replay failed:\n{}", replay.log());
-    let alerts = Store::open(&home.db())
-        .unwrap()
+    let alerts = common::open_store(&home.db())
         .alerts_between(None, None, 100)
         .unwrap();
     assert!(
@@ -411,10 +409,7 @@ fn the_dashboard_shows_every_page_with_data_in_a_real_browser_and_keeps_other_or
             .find(|c| c.name() == format!("tikker_session_{port}"))
             .unwrap_or_else(|| panic!("no session cookie: {cookies:?}"));
         assert_eq!(session.http_only(), Some(true));
-        assert_eq!(
-            session.same_site(),
-            Some(fantoccini::cookies::SameSite::Strict)
-        );
+        assert_eq!(format!("{:?}", session.same_site()), "Some(Strict)");
         let hidden = script(&client, "return document.cookie").await;
         assert_eq!(
             hidden,
@@ -493,6 +488,44 @@ fn the_dashboard_shows_every_page_with_data_in_a_real_browser_and_keeps_other_or
         )
         .unwrap();
         client.set_window_size(1280, 1000).await.unwrap();
+
+        // "It was me" on the newest alert, from the page: the daemon marks it false.
+        client
+            .goto(&format!(
+                "http://127.0.0.1:{port}/dashboard/#authentication"
+            ))
+            .await
+            .unwrap();
+        wait_for_page(&client, "authentication").await;
+        let button = client
+            .find(Locator::Css("button[data-alert]"))
+            .await
+            .unwrap();
+        let id: i64 = button
+            .attr("data-alert")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        button.click().await.unwrap();
+        wait_for(
+            "the alert to be marked false",
+            || daemon.log(),
+            || {
+                common::open_store(&home.db())
+                    .alerts_between(None, None, 100)
+                    .unwrap()
+                    .into_iter()
+                    .find(|a| a.id == id && a.marked_false_us.is_some())
+            },
+        );
+        let shown = script(
+            &client,
+            "return document.querySelector('#alerts td.marked')?.textContent || ''",
+        )
+        .await;
+        assert_eq!(shown, json!("Marked: it was you"));
 
         // Pause and resume from the page.
         client

@@ -110,7 +110,11 @@ async function overview() {
 
 // ---------------------------------------------------------------- Activity
 async function activity() {
-  const data = await api(`/activity?bucket=${state.bucket}`);
+  const [data, profile] = await Promise.all([
+    api(`/activity?bucket=${state.bucket}`),
+    profileCache ? Promise.resolve(profileCache) : api('/profile/owner').catch(() => null),
+  ]);
+  if (profile) profileCache = profile;
   const p = palette();
   const max = Math.max(1, ...data.days.map((d) => d.keystrokes));
   draw('chart-calendar', {
@@ -149,13 +153,21 @@ async function activity() {
     xAxis: { type: 'category', data: data.trend.map((t) => t.start), axisLabel: { color: p.muted } },
     yAxis: [
       { type: 'value', name: 'WPM', nameTextStyle: { color: p.muted }, axisLabel: { color: p.muted } },
-      { type: 'value', name: 'consistency', min: 0, max: 1, nameTextStyle: { color: p.muted }, axisLabel: { color: p.muted } },
+      { type: 'value', name: 'active minutes', nameTextStyle: { color: p.muted }, axisLabel: { color: p.muted }, splitLine: { show: false } },
     ],
     series: [
-      { type: 'line', name: 'Words per minute', connectNulls: false, itemStyle: { color: p.accent }, data: data.trend.map((t) => t.wpm) },
-      { type: 'line', name: 'Rhythm consistency', yAxisIndex: 1, connectNulls: false, itemStyle: { color: p.good }, data: data.trend.map((t) => t.rhythm_consistency) },
+      { type: 'bar', name: 'Active typing (minutes)', yAxisIndex: 1, barMaxWidth: 16, itemStyle: { color: p.line }, data: data.trend.map((t) => Math.round(t.active_minutes)) },
+      { type: 'line', name: 'Words per minute', connectNulls: false, itemStyle: { color: p.accent }, data: data.trend.map((t) => (t.wpm === null ? null : Math.round(t.wpm * 10) / 10)) },
     ],
   });
+  $('trend-rhythm').textContent = profileRhythm();
+}
+
+/** The rhythm consistency of the stored profile, in words (the rollups keep no rhythm). */
+function profileRhythm() {
+  return profileCache && profileCache.rhythm_consistency !== null
+    ? `Rhythm consistency of your profile (its recent typing): ${fmt(profileCache.rhythm_consistency, 2)}.`
+    : '';
 }
 
 // ---------------------------------------------------------------- Authentication
@@ -349,10 +361,16 @@ async function data() {
   };
   if (status) {
     add('Database', status.database);
-    if (status.store) {
-      const s = status.store;
-      if (s.encryption !== undefined) add('Encryption', typeof s.encryption === 'string' ? s.encryption : JSON.stringify(s.encryption));
-      if (s.raw_retention_days !== undefined) add('Raw events kept', s.raw_retention_days ? `${s.raw_retention_days} days` : 'only what the monitor needs');
+    const privacy = status.privacy;
+    if (privacy) {
+      const where = { keyring: 'encrypted (SQLCipher), the key in the desktop\'s Secret Service',
+        keyfile: 'encrypted (SQLCipher), the key in a file', off: 'not encrypted' };
+      add('Encryption', `${where[privacy.encryption] || privacy.encryption}${privacy.key_file ? ` (${privacy.key_file})` : ''}`);
+      if (privacy.note) add('Note', privacy.note);
+      add('Raw key events kept', privacy.raw_retention_days
+        ? `${privacy.raw_retention_days} days (older ones are deleted daily; the rollups, profile, scores and alerts stay)`
+        : 'only what the monitor still needs');
+      if (privacy.raw_kept_from) add('Raw key events from', when(privacy.raw_kept_from));
     } else {
       add('Encryption and retention', 'not reported by this daemon');
     }
@@ -384,8 +402,8 @@ function wireControls() {
     const n = Number($('forget-minutes').value);
     try {
       const answer = await post('/data/forget', { last_minutes: n });
-      $('forget-result').textContent = answer && answer.message ? answer.message
-        : `Forgot the last ${n} minutes${answer && answer.events !== undefined ? `: ${number.format(answer.events)} events removed` : ''}.`;
+      $('forget-result').textContent = answer.message;
+      profileCache = null;
     } catch (e) {
       $('forget-result').textContent = `Forget failed: ${e.message}`;
     }

@@ -31,6 +31,7 @@
 //! Every guarded route also accepts the dashboard's session cookie from the dashboard's own
 //! origin ([`security`]).
 
+pub mod activity;
 pub mod analytics;
 pub mod body;
 pub mod config;
@@ -209,6 +210,7 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(records::mark_alert_false))
         .routes(routes!(records::daily_stats))
         .routes(routes!(dashboard::owner_profile))
+        .routes(routes!(activity::activity))
         .routes(routes!(data::forget))
         .route_layer(from_fn_with_state(policy.clone(), require_token));
     let bearer_only = OpenApiRouter::new()

@@ -136,7 +136,7 @@ enum Command {
     /// Train models on a data set and store them (predict-user: `train identify`).
     Train(train::TrainArgs),
     /// The alerts raised, newest first: when, what raised it, why, what was done.
-    Alerts(review::ReviewArgs),
+    Alerts(review::AlertsArgs),
     /// The scored windows of the authentication monitor, newest first.
     Scores(review::ReviewArgs),
     /// Delete a span of typing from the record: its key events and activity counts (--last 10m).
