@@ -272,8 +272,8 @@ fn write_config(home: &TestHome, enrolment: usize) {
     .unwrap();
 }
 
-/// The owner's typing again, from now on at the recorded pace: keeps the daemon capturing (and
-/// pausable) while the browser looks.
+/// The owner's typing again, from now on at the recorded pace (the daemon keeps running after
+/// it with `--keep-running`): a daemon that captures, and can be paused, while the browser looks.
 fn write_live_typing(
     home: &TestHome,
     owner_keystrokes: &[tikker_core::keystroke::Keystroke],
@@ -339,6 +339,7 @@ fn the_dashboard_shows_every_page_with_data_in_a_real_browser_and_keeps_other_or
         &[
             "--source",
             &format!("replay:{}", live.display()),
+            "--keep-running",
             "--listen",
             "127.0.0.1:0",
         ],
@@ -520,12 +521,23 @@ fn the_dashboard_shows_every_page_with_data_in_a_real_browser_and_keeps_other_or
                     .find(|a| a.id == id && a.marked_false_us.is_some())
             },
         );
-        let shown = script(
-            &client,
-            "return document.querySelector('#alerts td.marked')?.textContent || ''",
-        )
-        .await;
-        assert_eq!(shown, json!("Marked: it was you"));
+        // The page says so once the daemon answered.
+        let start = Instant::now();
+        loop {
+            let shown = script(
+                &client,
+                "return document.querySelector('#alerts td.marked')?.textContent || ''",
+            )
+            .await;
+            if shown == json!("Marked: it was you") {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the page does not show the alert marked: {shown}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
 
         // Pause and resume from the page.
         client
