@@ -223,7 +223,7 @@ pub struct ContinuedTyping {
 pub struct Responder {
     /// Passes "It was me" to the monitor.
     pub owner_link: OwnerLink,
-    /// `tikker.db`.
+    /// `tikker.db` (with its key).
     pub database: crate::db_key::Database,
 }
 

@@ -22,6 +22,7 @@ pub mod db_key;
 pub mod metrics;
 pub mod paths;
 pub mod pipeline;
+pub mod profile_words;
 pub mod recorder;
 pub mod retention;
 pub mod runtime_dir;

@@ -14,97 +14,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{TestHome, Xvfb, require, shared_data};
+use common::splice::{ENROL_SENTENCES, Splice, write_splice};
+use common::{TestHome, Xvfb, require};
 use rustix::process::{Pid, Signal, kill_process};
 use tikker_core::keystroke::Keystroke;
 use tikker_core::threat::AlertKind;
 use tikker_core::verify::calibration::Verdict;
-use tikker_research::dataset::Participant;
-use tikker_research::dataset::aalto::read_participant;
 use tikker_research::eval::continuous::{SpliceConfig, simulate_one};
 use tikker_store::{SessionId, StoredAlert, StoredScore};
-
-/// Participants 31 (the owner) and 32 (the impostor) of `aalto-dev`: a typical pair (the
-/// simulation detects 32 after 36 keystrokes, the severe fast path; the data set's median is 98).
-const OWNER: &str = "31";
-const IMPOSTOR: &str = "32";
-const ENROL_SENTENCES: usize = 10;
-
-fn participant(id: &str) -> Participant {
-    read_participant(
-        &shared_data()
-            .join("aalto-dev/users")
-            .join(format!("{id}_keystrokes.txt.gz")),
-    )
-    .unwrap()
-}
-
-/// The owner's and the impostor's typing as one replay file (user `owner` throughout: it is
-/// all typing at the owner's keyboard), the impostor starting 1 s after the owner's last press.
-struct Splice {
-    file: PathBuf,
-    owner: Participant,
-    impostor: Participant,
-    enrolment: usize,
-    /// Release of the owner's last keystroke (µs).
-    genuine_end_us: i64,
-    /// The impostor's keystrokes, shifted as replayed.
-    intruding: Vec<Keystroke>,
-}
-
-fn write_splice(home: &TestHome) -> Splice {
-    let owner = participant(OWNER);
-    let impostor = participant(IMPOSTOR);
-    let enrolment = owner.sentences[..ENROL_SENTENCES]
-        .iter()
-        .map(|s| s.keystrokes.len())
-        .sum();
-    let genuine: Vec<&Keystroke> = owner.sentences.iter().flat_map(|s| &s.keystrokes).collect();
-    let last_press = genuine.iter().map(|k| k.press_us).max().unwrap();
-    let genuine_end_us = genuine.iter().map(|k| k.release_us).max().unwrap();
-    let first_intruding = impostor.sentences[0].keystrokes[0].press_us;
-    let shift = last_press + 1_000_000 - first_intruding;
-    let file = home.path().join("splice.csv");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
-    writeln!(out, "user,session,timestamp_ms,key,event").unwrap();
-    let mut intruding = Vec::new();
-    for (who, participant, shift) in [("a", &owner, 0), ("b", &impostor, shift)] {
-        for sentence in &participant.sentences {
-            let mut events: Vec<(i64, u16, &str)> = Vec::new();
-            for k in &sentence.keystrokes {
-                events.push((k.press_us + shift, k.key.0, "press"));
-                events.push((k.release_us + shift, k.key.0, "release"));
-                if who == "b" {
-                    intruding.push(Keystroke {
-                        key: k.key,
-                        press_us: k.press_us + shift,
-                        release_us: k.release_us + shift,
-                    });
-                }
-            }
-            events.sort();
-            for (time_us, key, action) in events {
-                writeln!(
-                    out,
-                    "owner,{who}-{},{}.{:03},{key},{action}",
-                    sentence.section_id,
-                    time_us / 1000,
-                    time_us % 1000
-                )
-                .unwrap();
-            }
-        }
-    }
-    out.flush().unwrap();
-    Splice {
-        file,
-        owner,
-        impostor,
-        enrolment,
-        genuine_end_us,
-        intruding,
-    }
-}
 
 fn write_config(home: &TestHome, monitor: &str) {
     let dir = home.path().join("config/tikker");
@@ -211,7 +128,7 @@ fn check_alerts(home: &TestHome, splice: &Splice) -> StoredAlert {
 #[test]
 fn with_no_notification_server_the_alert_is_stored_and_the_daemon_carries_on() {
     let home = TestHome::new();
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     write_config(
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),
@@ -295,7 +212,7 @@ fn would_alert(scores: &[&StoredScore], consecutive_low: usize, severe: f64) -> 
 fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
     let home = TestHome::new();
     let server = NotificationServer::start(home.path());
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     let touched = home.path().join("alert-action-ran");
     write_config(
         &home,
@@ -350,7 +267,7 @@ fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
 #[test]
 fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt() {
     let home = TestHome::new();
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     write_config(
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),
@@ -434,7 +351,7 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
 #[test]
 fn an_interrupted_enrolment_resumes_from_the_stored_typing() {
     let home = TestHome::new();
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     write_config(
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),
@@ -891,7 +808,7 @@ fn lines_in(path: &Path) -> usize {
 fn the_alert_notification_speaks_plainly_offers_its_buttons_and_it_was_me_marks_it_false() {
     let home = TestHome::new();
     let server = NotificationServer::start(home.path());
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     let locked = home.path().join("locked");
     write_config(
         &home,
@@ -1050,7 +967,7 @@ fn the_alert_notification_speaks_plainly_offers_its_buttons_and_it_was_me_marks_
 fn a_hung_notification_server_neither_delays_the_alert_command_nor_the_stop() {
     let home = TestHome::new();
     let server = NotificationServer::start(home.path());
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     let touched = home.path().join("alert-action-ran");
     write_config(
         &home,

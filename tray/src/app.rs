@@ -122,6 +122,17 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                         });
                         None
                     }
+                    Action::OpenDashboard => {
+                        let opened = match client.dashboard_code().await {
+                            Ok(code) => open_url(&code.url, failures.clone()),
+                            Err(e) => Err(format!("Could not open the dashboard: {e}")),
+                        };
+                        if let Err(why) = opened {
+                            tracing::warn!("{why}");
+                            notice.set(why, FAILURE_NOTICE_FOR);
+                        }
+                        None
+                    }
                 };
                 poll.reset();
                 match done {
@@ -211,6 +222,30 @@ fn open_folder_with(
         }
         Err(e) => {
             let _ = failures.send(format!("Could not open {shown}: xdg-open: {e}"));
+        }
+    });
+    Ok(())
+}
+
+/// Opens the dashboard's one-time `url` in the default browser (`xdg-open`), without waiting
+/// for it; a failure of xdg-open is sent to `failures`.
+fn open_url(url: &str, failures: tokio::sync::mpsc::UnboundedSender<String>) -> Result<(), String> {
+    let mut child = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("Could not open the dashboard with xdg-open ({e}): install xdg-utils"))?;
+    std::thread::spawn(move || match child.wait() {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let _ = failures.send(format!(
+                "Could not open the dashboard: xdg-open {status} (is a browser installed?)"
+            ));
+        }
+        Err(e) => {
+            let _ = failures.send(format!("Could not open the dashboard: xdg-open: {e}"));
         }
     });
     Ok(())

@@ -3,8 +3,8 @@
 //!
 //! The menu, top to bottom: the status line, the score and verdict, the enrolment progress
 //! (only while enrolling), a notice (only when there is one), "Pause for 15 minutes",
-//! "Pause until resumed", "Resume", "Forget the last 5 minutes", "Open data folder", "Start
-//! tikker" (enabled when no daemon runs), "Quit tray". Only what changed is sent
+//! "Pause until resumed", "Resume", "Forget the last 5 minutes", "Open data folder", "Open
+//! dashboard", "Start tikker" (enabled when no daemon runs), "Quit tray". Only what changed is sent
 //! to the host, so an open menu is not rebuilt under the pointer every poll.
 
 use anyhow::Context;
@@ -29,17 +29,20 @@ pub enum Action {
     OpenDataFolder,
     /// Start the daemon (no daemon runs).
     StartDaemon,
+    /// Open the dashboard in the default browser.
+    OpenDashboard,
     /// Quit the tray (the daemon keeps running).
     Quit,
 }
 
 impl Action {
-    const ALL: [Action; 7] = [
+    const ALL: [Action; 8] = [
         Action::PauseQuarterHour,
         Action::PauseUntilResumed,
         Action::Resume,
         Action::ForgetLastFiveMinutes,
         Action::OpenDataFolder,
+        Action::OpenDashboard,
         Action::StartDaemon,
         Action::Quit,
     ];
@@ -53,6 +56,7 @@ impl Action {
             Action::ForgetLastFiveMinutes => "forget-5m",
             Action::OpenDataFolder => "open-data-folder",
             Action::StartDaemon => "start-daemon",
+            Action::OpenDashboard => "open-dashboard",
             Action::Quit => "quit",
         }
     }
@@ -65,6 +69,7 @@ impl Action {
             Action::ForgetLastFiveMinutes => "Forget the last 5 minutes",
             Action::OpenDataFolder => "Open data folder",
             Action::StartDaemon => "Start tikker",
+            Action::OpenDashboard => "Open dashboard",
             Action::Quit => "Quit tray",
         }
     }
@@ -122,6 +127,7 @@ impl Indicator {
         );
         let open_data_folder = action(Action::OpenDataFolder, true);
         let start = action(Action::StartDaemon, view.can_start);
+        let open_dashboard = action(Action::OpenDashboard, true);
         let quit = action(Action::Quit, true);
         let menu = Menu::new();
         let mut items: Vec<&dyn IsMenuItem> = vec![&status, &score];
@@ -142,6 +148,7 @@ impl Indicator {
             &second_separator,
             &open_data_folder,
             &start,
+            &open_dashboard,
             &quit,
         ]);
         menu.append_items(&items)

@@ -108,8 +108,26 @@ fn the_tray_shows_the_daemon_and_pauses_resumes_and_quits_from_its_menu() {
         desktop.db().parent().unwrap().display().to_string()
     );
 
-    // "Quit tray": the fifth. The tray leaves the panel; the daemon goes on.
-    desktop.click_menu_entry(5, "tray-menu-quit");
+    // "Open dashboard": the fifth ("Start tikker" is disabled while the daemon runs); xdg-open
+    // is given the dashboard's one-time URL.
+    desktop.click_menu_entry(5, "tray-menu-open-dashboard");
+    let opened = wait_for(
+        "xdg-open to be run with the dashboard's URL",
+        || desktop.logs(),
+        || {
+            std::fs::read_to_string(&opened_log)
+                .ok()
+                .filter(|text| text.lines().count() >= 2)
+        },
+    );
+    let url = opened.lines().nth(1).unwrap();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/dashboard/?code="),
+        "{url}"
+    );
+
+    // "Quit tray": the sixth. The tray leaves the panel; the daemon goes on.
+    desktop.click_menu_entry(6, "tray-menu-quit");
     let exit = tray.wait();
     assert!(exit.success(), "the tray exited with {exit}");
     wait_for(

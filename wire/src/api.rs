@@ -440,3 +440,143 @@ pub struct ForgetReply {
     /// What was removed and what stays, in words.
     pub message: String,
 }
+
+/// A one-time code of the dashboard (`POST /dashboard/code`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DashboardCodeOut {
+    /// The dashboard's address with the code: open it in a browser within `expires_in_s`.
+    pub url: String,
+    /// Seconds the code stays valid; it works once.
+    pub expires_in_s: u64,
+}
+
+/// One key of the owner's profile.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProfileKeyOut {
+    /// Linux evdev key code.
+    pub code: u16,
+    /// Its name (`KEY_A` → `A`).
+    pub name: String,
+    /// Presses the profile holds (recent typing weighs more: older counts fade).
+    pub presses: f64,
+    /// Share of all presses, in `[0, 1]`.
+    pub share: f64,
+    /// Typical (median) time held, ms.
+    pub hold_ms: f64,
+}
+
+/// One key pair of the owner's profile.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProfileDigraphOut {
+    /// The two keys' names, `T H`.
+    pub pair: String,
+    /// Times the pair was typed (fading as the presses do).
+    pub count: f64,
+    /// Typical (median) time from the first key's press to the second's, ms.
+    pub ppt_ms: f64,
+    /// How far its typical time lies from the owner's overall typical press-to-press time, in
+    /// standard errors (positive: slower).
+    pub distinctiveness: f64,
+}
+
+/// The owner's stored profile, for the dashboard's keyboard page (`GET /profile/owner`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OwnerProfileOut {
+    /// Whose profile.
+    pub user: String,
+    /// Its version.
+    pub version: i64,
+    /// When it was saved (RFC 3339).
+    pub saved_at: String,
+    /// Keystrokes it rests on (after fading).
+    pub keystrokes: u64,
+    /// Words per minute of its typing.
+    pub words_per_minute: Option<f64>,
+    /// Rhythm consistency, `[0, 1]`.
+    pub rhythm_consistency: Option<f64>,
+    /// Median hold time, ms.
+    pub median_hold_ms: Option<f64>,
+    /// Median press-to-press time, ms.
+    pub median_press_to_press_ms: Option<f64>,
+    /// Every key it knows.
+    pub keys: Vec<ProfileKeyOut>,
+    /// The slowest key pairs (typed at least a few times), slowest first.
+    pub slowest_digraphs: Vec<ProfileDigraphOut>,
+    /// The key pairs whose timing sets the owner apart most, most distinctive first.
+    pub characteristic_digraphs: Vec<ProfileDigraphOut>,
+    /// The profile in words, a sentence each (what `tikker profile show` says).
+    pub words: Vec<String>,
+}
+
+/// Typing in one span of the dashboard's activity (a quarter hour, a day, a week, a month).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ActivitySpanOut {
+    /// Its start: RFC 3339 for a quarter hour, `YYYY-MM-DD` (local) otherwise.
+    pub start: String,
+    /// Key presses.
+    pub keystrokes: u64,
+    /// Minutes of active typing (press-to-press gaps up to 2 s).
+    pub active_minutes: f64,
+    /// Words per minute of active typing (characters / 5 per minute), if there was any.
+    pub wpm: Option<f64>,
+}
+
+/// Key presses in one hour of the week, over the past year.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HourOfWeekOut {
+    /// 1 = Monday … 7 = Sunday (local time).
+    pub weekday: u8,
+    /// 0–23 (local time).
+    pub hour: u8,
+    /// Key presses.
+    pub keystrokes: u64,
+}
+
+/// One local day of the past year.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ActivityDayOut {
+    /// `YYYY-MM-DD`, local.
+    pub date: String,
+    /// Key presses.
+    pub keystrokes: u64,
+    /// Minutes of active typing.
+    pub active_minutes: f64,
+    /// Words per minute, if there was active typing.
+    pub wpm: Option<f64>,
+}
+
+/// The dashboard's activity (`GET /activity`), from the quarter-hour rollups.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ActivityOut {
+    /// The time zone of days and hours (IANA name, or the offset).
+    pub time_zone: String,
+    /// Whose typing (`None`: every user's).
+    pub user: Option<String>,
+    /// The first day of the past year (`YYYY-MM-DD`).
+    pub year_from: String,
+    /// Today (`YYYY-MM-DD`).
+    pub year_to: String,
+    /// Today: totals and its quarter hours with typing.
+    pub today: TodayOut,
+    /// The days of the past year with typing, oldest first.
+    pub days: Vec<ActivityDayOut>,
+    /// Every hour of the week with typing in the past year.
+    pub hour_of_week: Vec<HourOfWeekOut>,
+    /// `day`, `week` or `month`: the spans of `trend`.
+    pub bucket: String,
+    /// The last 30 days, 26 weeks (from Monday) or 12 months, oldest first, empty ones included.
+    pub trend: Vec<ActivitySpanOut>,
+}
+
+/// Today's typing.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TodayOut {
+    /// Key presses today.
+    pub keystrokes: u64,
+    /// Minutes of active typing today.
+    pub active_minutes: f64,
+    /// Words per minute today, if there was active typing.
+    pub wpm: Option<f64>,
+    /// Today's quarter hours with typing, oldest first.
+    pub quarters: Vec<ActivitySpanOut>,
+}

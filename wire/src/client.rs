@@ -98,6 +98,11 @@ impl ControlClient {
         self.call(Method::POST, "/resume", None).await
     }
 
+    /// `POST /dashboard/code`: a one-time code for the dashboard and the URL that carries it.
+    pub async fn dashboard_code(&self) -> Result<crate::api::DashboardCodeOut, LinkError> {
+        self.call(Method::POST, "/dashboard/code", None).await
+    }
+
     /// Sends `method path` with a JSON `body` and reads the JSON answer as `T`.
     ///
     /// # Errors

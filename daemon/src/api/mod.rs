@@ -22,18 +22,27 @@
 //! | `POST /model/train` | trains the behaviour model on stored typing | yes |
 //! | `GET /status`, `POST /pause`, `POST /resume` | the daemon's control | yes |
 //! | `GET /scores`, `GET /alerts`, `GET /stats/daily` | what the daemon stored | yes |
-//! | `POST /alerts/{id}/false` | "It was me": the alert is marked false, its typing released | yes |
+//! | `POST /data/forget` | forgets a span of typing (raw events and rollups) | yes (or the dashboard's session) |
+//! | `POST /alerts/{id}/false` | "It was me": the alert is marked false, its typing released | yes (or the dashboard's session) |
+//! | `GET /activity`, `GET /profile/owner` | the dashboard's data: activity from the rollups, the stored profile | yes (or the dashboard's session) |
+//! | `POST /dashboard/code` | a one-time code for the dashboard | yes (never the session) |
+//! | `GET /dashboard/` and its assets | the dashboard ([`dashboard`]) | the one-time code, then its session |
 //! | `GET /openapi.json` | this API's OpenAPI 3 description | no |
 //!
 //! Over TCP, [`admission`] caps the connections and the bodies in flight and times out slow
 //! headers and bodies; nothing is stored for a caller without the token ([`security`]).
 
+//! Every guarded route also accepts the dashboard's session cookie from the dashboard's own
+//! origin ([`security`]).
+
+pub mod activity;
 pub mod admission;
 pub mod analytics;
 pub mod body;
 pub mod cache;
 pub mod config;
 pub mod control;
+pub mod dashboard;
 pub mod data;
 pub mod predict_user;
 pub mod records;
@@ -59,7 +68,9 @@ use utoipa_axum::routes;
 
 use self::admission::{BodyBudget, read_body_within_limits};
 use self::body::ApiError;
-use self::security::{ApiToken, MayWrite, TcpPolicy, Transport, require_token, tcp_guard};
+use self::security::{
+    ApiToken, MayWrite, TcpPolicy, Transport, require_bearer, require_token, tcp_guard,
+};
 use self::state::{ApiState, Limits};
 use self::store::ApiStore;
 use crate::control::OwnerOnlyListener;
@@ -127,6 +138,7 @@ impl Api {
         let policy = Arc::new(TcpPolicy {
             token,
             allow_remote,
+            sessions: state.sessions().clone(),
         });
         let (_, openapi) = routes(&policy);
         let openapi = openapi
@@ -140,11 +152,22 @@ impl Api {
         })
     }
 
+    /// The handlers' shared state.
+    pub fn state(&self) -> &Arc<ApiState> {
+        &self.state
+    }
+
     fn router(&self) -> Router {
         let (router, _) = routes(&self.policy);
         let openapi = self.openapi.clone();
         router
             .with_state(self.state.clone())
+            .route("/dashboard", get(dashboard::page_without_slash))
+            .route(
+                "/dashboard/",
+                get(dashboard::page).with_state(self.policy.clone()),
+            )
+            .route("/dashboard/{file}", get(dashboard::asset))
             .route(
                 "/openapi.json",
                 get(move || async move {
@@ -208,11 +231,17 @@ fn routes(policy: &Arc<TcpPolicy>) -> (Router<Arc<ApiState>>, utoipa::openapi::O
         .routes(routes!(records::alerts))
         .routes(routes!(records::mark_alert_false))
         .routes(routes!(records::daily_stats))
+        .routes(routes!(dashboard::owner_profile))
+        .routes(routes!(activity::activity))
         .routes(routes!(data::forget))
         .route_layer(from_fn_with_state(policy.clone(), require_token));
+    let bearer_only = OpenApiRouter::new()
+        .routes(routes!(dashboard::code))
+        .route_layer(from_fn_with_state(policy.clone(), require_bearer));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(open)
         .merge(guarded)
+        .merge(bearer_only)
         .split_for_parts()
 }
 
@@ -227,18 +256,21 @@ pub struct ApiOptions {
     pub token_file: PathBuf,
     /// Connection and request limits.
     pub limits: Limits,
+    /// Whose typing the dashboard shows (the capture user).
+    pub owner: String,
 }
 
 impl ApiOptions {
     /// The options of the configuration's `[api]` section, with `--listen` if given.
     pub fn from_config(
-        config: &config::ApiConfig,
+        config: &crate::config::Config,
         listen: Option<SocketAddr>,
     ) -> anyhow::Result<ApiOptions> {
-        let address = config.effective_listen(listen)?;
+        let api = &config.api;
+        let address = api.effective_listen(listen)?;
         Ok(ApiOptions {
-            tcp: (config.tcp || listen.is_some()).then_some(address),
-            allow_remote: config.allow_remote,
+            tcp: (api.tcp || listen.is_some()).then_some(address),
+            allow_remote: api.allow_remote,
             token_file: crate::paths::api_token_file()?,
             limits: Limits {
                 max_connections: config.max_connections,
@@ -246,6 +278,7 @@ impl ApiOptions {
                 body_timeout: std::time::Duration::from_secs(config.body_timeout_s),
                 ..Limits::default()
             },
+            owner: config.capture.effective_user(),
         })
     }
 }
@@ -287,6 +320,7 @@ impl DaemonApi {
             options.allow_remote,
             options.limits,
         )?;
+        api.state().set_owner(options.owner.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         let mut unix_stop = stopped.clone();
@@ -302,6 +336,7 @@ impl DaemonApi {
             match bind_tcp(address).await {
                 Ok(listener) => {
                     let local = listener.local_addr().unwrap_or(address);
+                    api.state().set_tcp_address(local);
                     tracing::info!(address = %local, "HTTP API listening");
                     tasks.push(tokio::spawn(admission::serve_tcp(
                         listener,
@@ -342,8 +377,10 @@ pub fn serve(database: &crate::db_key::Database, options: &ApiOptions) -> anyhow
     runtime.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
         let api = Api::new(database, None, token, options.allow_remote, options.limits)?;
+        api.state().set_owner(options.owner.clone());
         let listener = bind_tcp(address).await?;
         let local = listener.local_addr().unwrap_or(address);
+        api.state().set_tcp_address(local);
         let mut sigterm = signal(SignalKind::terminate()).context("handling signals")?;
         let mut sigint = signal(SignalKind::interrupt()).context("handling signals")?;
         let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -16,15 +16,36 @@
 //!
 //! The token is 32 random bytes in hex, created at the first start in `api-token` (mode `0600`)
 //! in the configuration folder, printed by `tikker token`, and compared in constant time.
+//!
+//! ## The dashboard's browser session
+//! A browser cannot be given the token safely, so the dashboard ([`super::dashboard`]) works
+//! with a session cookie instead, obtained like this:
+//!
+//! 1. a client that holds the token (`tikker dashboard`) or the control socket (the tray) asks
+//!    `POST /dashboard/code` for a **one-time code**: 32 random bytes in hex, valid for
+//!    [`CODE_LIFETIME`] and for one use ([`Sessions`]); a session cookie cannot ask for one;
+//! 2. the browser opens `/dashboard/?code=…`; the code is spent, and the answer sets the
+//!    session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/`, named after the port, valid for
+//!    [`SESSION_LIFETIME`]) and redirects to the clean URL `/dashboard/`;
+//! 3. the guarded routes accept that cookie in place of the token ([`require_token`]), but only
+//!    from the dashboard's own origin ([`browser_request_allowed`]): `Sec-Fetch-Site`, when the
+//!    browser sends it, must be `same-origin` (or `none`, a typed URL, for reads), and a request
+//!    that changes something must carry an `Origin` equal to `http://<Host>`. Cookies are not
+//!    kept apart by port, so a page served from another local port is "same-site" and would
+//!    carry the cookie: these two checks are what stop it. Every TCP answer also carries
+//!    `Cross-Origin-Resource-Policy: same-origin` and `X-Content-Type-Options: nosniff`
+//!    ([`tcp_guard`]), so no other origin can even embed one.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -103,11 +124,7 @@ fn create(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         tikker_store::ensure_private_dir(dir)?;
     }
-    let mut random = [0u8; TOKEN_BYTES];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut random))
-        .context("reading /dev/urandom for the API token")?;
-    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = random_hex().context("reading /dev/urandom for the API token")?;
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(format!(".{}.tmp", std::process::id()));
     let temporary = PathBuf::from(temporary);
@@ -135,6 +152,178 @@ fn create(path: &Path) -> anyhow::Result<()> {
 /// the token. Set on every request by [`tcp_guard`] and the Unix router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MayWrite(pub bool);
+/// [`TOKEN_BYTES`] random bytes from the kernel, in hex.
+fn random_hex() -> std::io::Result<String> {
+    let mut random = [0u8; TOKEN_BYTES];
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut random))?;
+    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// How long a one-time code of the dashboard may wait to be used.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+/// How long a dashboard session lasts.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+/// Codes not yet used, and sessions, kept at most (beyond, the oldest goes).
+const MAX_OUTSTANDING: usize = 64;
+
+/// The dashboard's one-time codes and browser sessions (in memory: a restart ends them).
+#[derive(Default)]
+pub struct Sessions {
+    codes: Mutex<HashMap<String, Instant>>,
+    sessions: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sessions(..)")
+    }
+}
+
+/// Adds `secret`, valid until `now + lifetime`, dropping what expired and, when full, the
+/// entry that expires first.
+fn admit(table: &Mutex<HashMap<String, Instant>>, secret: &str, lifetime: Duration) {
+    let now = Instant::now();
+    let mut table = table
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    table.retain(|_, until| *until > now);
+    if table.len() >= MAX_OUTSTANDING
+        && let Some(first) = table
+            .iter()
+            .min_by_key(|(_, until)| **until)
+            .map(|(k, _)| k.clone())
+    {
+        table.remove(&first);
+    }
+    table.insert(secret.to_owned(), now + lifetime);
+}
+
+/// Whether `offered` is an unexpired entry of `table` (compared in constant time), removing it
+/// when `spend`.
+fn holds(table: &Mutex<HashMap<String, Instant>>, offered: &str, spend: bool) -> bool {
+    let now = Instant::now();
+    let mut table = table
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    table.retain(|_, until| *until > now);
+    let found = table
+        .keys()
+        .find(|secret| {
+            secret.len() == offered.len() && bool::from(secret.as_bytes().ct_eq(offered.as_bytes()))
+        })
+        .cloned();
+    match found {
+        Some(secret) => {
+            if spend {
+                table.remove(&secret);
+            }
+            true
+        }
+        None => false,
+    }
+}
+
+impl Sessions {
+    /// A new one-time code, valid for [`CODE_LIFETIME`].
+    pub fn issue_code(&self) -> anyhow::Result<String> {
+        let code = random_hex().context("reading /dev/urandom for a dashboard code")?;
+        admit(&self.codes, &code, CODE_LIFETIME);
+        Ok(code)
+    }
+
+    /// Spends `code`: a new session's secret if the code was valid and unused, else `None`.
+    pub fn redeem(&self, code: &str) -> anyhow::Result<Option<String>> {
+        if !holds(&self.codes, code, true) {
+            return Ok(None);
+        }
+        let session = random_hex().context("reading /dev/urandom for a dashboard session")?;
+        admit(&self.sessions, &session, SESSION_LIFETIME);
+        Ok(Some(session))
+    }
+
+    /// Whether `secret` is a live session.
+    pub fn is_session(&self, secret: &str) -> bool {
+        holds(&self.sessions, secret, false)
+    }
+}
+
+/// The name of the dashboard's session cookie on the listener at `port`: browsers send a
+/// cookie to every port of a host, so each listener has its own name.
+pub fn session_cookie_name(port: u16) -> String {
+    format!("tikker_session_{port}")
+}
+
+/// The `Set-Cookie` value of a new session.
+pub fn session_cookie(port: u16, secret: &str) -> String {
+    format!(
+        "{}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        session_cookie_name(port),
+        SESSION_LIFETIME.as_secs()
+    )
+}
+
+/// The session secret the request's cookies carry for the listener its `Host` names.
+fn offered_session(headers: &HeaderMap) -> Option<String> {
+    let port = host_port(headers)?;
+    let name = session_cookie_name(port);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, secret)| secret.to_owned())
+}
+
+/// The port of the request's `Host` header (80 when it names none).
+fn host_port(headers: &HeaderMap) -> Option<u16> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let after_name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']')?.1,
+        None => host.rsplit_once(':').map_or("", |(_, port)| port),
+    };
+    let port = after_name.strip_prefix(':').unwrap_or(after_name);
+    if port.is_empty() {
+        Some(80)
+    } else {
+        port.parse().ok()
+    }
+}
+
+/// Whether a request authenticated by the session cookie comes from the dashboard's own
+/// origin; otherwise why not. `Sec-Fetch-Site`, when present, must be `same-origin`, or `none`
+/// (a URL the user typed or a bookmark) for a read; a request that changes something must carry
+/// `Origin: http://<Host>`.
+pub fn browser_request_allowed(method: &Method, headers: &HeaderMap) -> Result<(), String> {
+    let reads = matches!(*method, Method::GET | Method::HEAD);
+    if let Some(site) = headers.get("sec-fetch-site") {
+        let site = site.to_str().unwrap_or("");
+        if !(site == "same-origin" || (reads && site == "none")) {
+            return Err(format!(
+                "a request from another site or origin (Sec-Fetch-Site: {site}) cannot use the \
+                 dashboard's session"
+            ));
+        }
+    }
+    if !reads {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let origin = headers
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .unwrap_or("");
+        if origin.is_empty() || origin != format!("http://{host}") {
+            return Err(format!(
+                "a change through the dashboard's session must come from the dashboard's own \
+                 origin (Origin {origin:?} is not http://{host})"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// How a request reached the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,12 +335,14 @@ pub enum Transport {
 }
 
 /// What the TCP guard needs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TcpPolicy {
     /// The token.
     pub token: ApiToken,
     /// Remote mode: every call needs the token and any Host is accepted.
     pub allow_remote: bool,
+    /// The dashboard's codes and sessions (shared with [`super::state::ApiState`]).
+    pub sessions: Arc<Sessions>,
 }
 
 /// Whether a `Host` header value names loopback.
@@ -242,12 +433,45 @@ pub async fn tcp_guard(
     let may_write = has_token(request.headers(), &policy.token);
     request.extensions_mut().insert(Transport::Tcp);
     request.extensions_mut().insert(MayWrite(may_write));
-    next.run(request).await
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
-/// The guard of the routes that read or change what tikker stored: the token over TCP, nothing
-/// on the Unix socket.
+/// The guard of the routes that read or change what tikker stored: over TCP the token, or the
+/// dashboard's session cookie from the dashboard's own origin ([`browser_request_allowed`]);
+/// nothing on the Unix socket.
 pub async fn require_token(
+    State(policy): State<Arc<TcpPolicy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let trusted = request.extensions().get::<Transport>() == Some(&Transport::Unix);
+    if trusted || has_token(request.headers(), &policy.token) {
+        return next.run(request).await;
+    }
+    match offered_session(request.headers()) {
+        Some(secret) if policy.sessions.is_session(&secret) => {
+            match browser_request_allowed(request.method(), request.headers()) {
+                Ok(()) => next.run(request).await,
+                Err(why) => ApiError::new(StatusCode::FORBIDDEN, why).into_response(),
+            }
+        }
+        _ => unauthorized(),
+    }
+}
+
+/// The guard of `POST /dashboard/code`: the token over TCP (never a session cookie), nothing on
+/// the Unix socket.
+pub async fn require_bearer(
     State(policy): State<Arc<TcpPolicy>>,
     request: Request,
     next: Next,
@@ -258,6 +482,11 @@ pub async fn require_token(
     } else {
         unauthorized()
     }
+}
+
+/// The dashboard session the request's cookie carries, if it is live (for the dashboard's page).
+pub fn has_session(headers: &HeaderMap, policy: &TcpPolicy) -> bool {
+    offered_session(headers).is_some_and(|secret| policy.sessions.is_session(&secret))
 }
 
 #[cfg(test)]
@@ -282,6 +511,73 @@ mod tests {
     #[case("", false)]
     fn loopback_hosts(#[case] host: &str, #[case] expected: bool) {
         assert_eq!(is_loopback_host(host), expected, "{host}");
+    }
+
+    #[test]
+    fn a_dashboard_code_works_once_and_makes_a_session() {
+        let sessions = Sessions::default();
+        let code = sessions.issue_code().unwrap();
+        assert_eq!(code.len(), 64);
+        let session = sessions
+            .redeem(&code)
+            .unwrap()
+            .expect("a fresh code is valid");
+        assert!(sessions.is_session(&session));
+        assert_eq!(sessions.redeem(&code).unwrap(), None, "a code works once");
+        assert!(!sessions.is_session(&code), "a code is not a session");
+        assert_eq!(sessions.redeem("").unwrap(), None);
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_session_cookie_is_read_for_the_port_the_host_names() {
+        let h = headers(&[
+            ("host", "127.0.0.1:8003"),
+            (
+                "cookie",
+                "a=b; tikker_session_9000=x; tikker_session_8003=yes",
+            ),
+        ]);
+        assert_eq!(offered_session(&h).as_deref(), Some("yes"));
+        let h = headers(&[("host", "[::1]:9000"), ("cookie", "tikker_session_9000=v6")]);
+        assert_eq!(offered_session(&h).as_deref(), Some("v6"));
+        let h = headers(&[("host", "localhost"), ("cookie", "tikker_session_8003=no")]);
+        assert_eq!(offered_session(&h), None);
+    }
+
+    #[test]
+    fn other_origins_cannot_use_the_session() {
+        let own = [
+            ("host", "127.0.0.1:8003"),
+            ("origin", "http://127.0.0.1:8003"),
+            ("sec-fetch-site", "same-origin"),
+        ];
+        assert!(browser_request_allowed(&Method::POST, &headers(&own)).is_ok());
+        assert!(browser_request_allowed(&Method::GET, &headers(&own[..1])).is_ok());
+        let typed = [("host", "127.0.0.1:8003"), ("sec-fetch-site", "none")];
+        assert!(browser_request_allowed(&Method::GET, &headers(&typed)).is_ok());
+        assert!(browser_request_allowed(&Method::POST, &headers(&typed)).is_err());
+        let other_port = [
+            ("host", "127.0.0.1:8003"),
+            ("origin", "http://127.0.0.1:9999"),
+            ("sec-fetch-site", "same-site"),
+        ];
+        assert!(browser_request_allowed(&Method::GET, &headers(&other_port)).is_err());
+        assert!(browser_request_allowed(&Method::POST, &headers(&other_port)).is_err());
+        let no_origin = [("host", "127.0.0.1:8003")];
+        assert!(browser_request_allowed(&Method::POST, &headers(&no_origin)).is_err());
+        let forged = [
+            ("host", "127.0.0.1:8003"),
+            ("origin", "http://127.0.0.1:9999"),
+        ];
+        assert!(browser_request_allowed(&Method::POST, &headers(&forged)).is_err());
     }
 
     #[test]

@@ -15,9 +15,11 @@
 //! number and bytes ([`Limits::max_baselines`], [`Limits::max_baseline_bytes`]): the least
 //! recently built are evicted, and a single baseline larger than the whole budget is refused.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use tikker_core::analytics::authenticity::Checker;
@@ -29,6 +31,7 @@ use tikker_store::{BaselineCap, StoredBaseline};
 
 use super::body::ApiError;
 use super::cache::ByteBoundedCache;
+use super::security::Sessions;
 use super::store::ApiStore;
 use crate::state::DaemonState;
 
@@ -101,6 +104,9 @@ pub struct ApiState {
     baselines: Mutex<ByteBoundedCache<Arc<LoadedBaseline>>>,
     last_version: AtomicI64,
     models: Mutex<ByteBoundedCache<CachedModel>>,
+    sessions: Arc<Sessions>,
+    tcp_address: OnceLock<SocketAddr>,
+    owner: OnceLock<String>,
 }
 
 /// A decoded model: its row id, the model.
@@ -117,7 +123,42 @@ impl ApiState {
             baselines: Mutex::new(ByteBoundedCache::new(limits.cache_bytes)),
             last_version: AtomicI64::new(i64::MIN),
             models: Mutex::new(ByteBoundedCache::new(limits.cache_bytes)),
+            sessions: Arc::new(Sessions::default()),
+            tcp_address: OnceLock::new(),
+            owner: OnceLock::new(),
         }
+    }
+
+    /// The dashboard's one-time codes and sessions.
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.sessions
+    }
+
+    /// The TCP address the API listens on, once it is bound.
+    pub fn tcp_address(&self) -> Option<SocketAddr> {
+        self.tcp_address.get().copied()
+    }
+
+    /// Records the TCP address the API listens on (the dashboard's URLs name it); the first
+    /// one recorded stays.
+    pub fn set_tcp_address(&self, address: SocketAddr) {
+        let _ = self.tcp_address.set(address);
+    }
+
+    /// Whose typing the dashboard shows by default: the capture user of the configuration,
+    /// else the login name.
+    pub fn owner(&self) -> &str {
+        self.owner.get_or_init(|| {
+            std::env::var("USER")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "me".into())
+        })
+    }
+
+    /// Sets [`ApiState::owner`]; the first one set stays.
+    pub fn set_owner(&self, user: String) {
+        let _ = self.owner.set(user);
     }
 
     /// Caches a baseline just stored (or read) under its version; `bytes` is the size of its

@@ -25,6 +25,7 @@ macro_rules! out {
 
 mod control;
 mod daemon;
+mod dashboard;
 mod eval;
 mod export;
 mod forget;
@@ -130,6 +131,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the HTTP API's bearer token (made at the first start).
     Token,
+    /// Open the dashboard in the default browser (or print its one-time URL with --url).
+    Dashboard(dashboard::DashboardArgs),
     /// Train models on a data set and store them (predict-user: `train identify`).
     Train(train::TrainArgs),
     /// The alerts raised, newest first: when, what raised it, why, what was done.
@@ -296,6 +299,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Service(args) => service::run(args),
         Command::Serve(args) => serve::run(&context, args),
         Command::Token => token::run(),
+        Command::Dashboard(args) => dashboard::run(&context, args),
         Command::Train(args) => train::run(&context, args),
         Command::Alerts(args) => review::alerts(&context, args),
         Command::Scores(args) => review::scores(&context, args),

@@ -4,7 +4,6 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tikker_core::KeyCode;
 use tikker_core::monitor::{Monitor, OwnerModel, StoredFeed};
 use tikker_store::{EventFilter, StoredProfile};
 
@@ -75,7 +74,7 @@ struct ShownProfile<'a> {
 fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
     let (stored, model) = load(context, user)?;
     let profile = &model.profile;
-    let median = |hist: &tikker_core::profile::LogHistogram| hist.quantile(0.5).map(f64::exp);
+    let median = crate::profile_words::median_ms;
     let shown = ShownProfile {
         user,
         version: stored.version,
@@ -144,15 +143,6 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         fade.fade_keep * 100.0
     );
     Ok(())
-}
-
-fn rhythm_in_words(consistency: f64) -> &'static str {
-    match consistency {
-        c if c > 0.85 => "very steady",
-        c if c > 0.65 => "steady",
-        c if c >= 0.5 => "uneven",
-        _ => "very uneven",
-    }
 }
 
 fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(context: &RunContext, args: ServeArgs) -> anyhow::Result<()> {
-    let mut options = ApiOptions::from_config(&context.config.api, args.listen)?;
+    let mut options = ApiOptions::from_config(&context.config, args.listen)?;
     options.tcp = Some(context.config.api.effective_listen(args.listen)?);
     crate::api::serve(&context.database()?, &options)
 }

@@ -3,6 +3,8 @@
 //! come from `tikker-testkit`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+pub mod splice;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};

@@ -263,7 +263,8 @@ impl Desktop {
         Process::new(cmd.spawn().unwrap())
     }
 
-    /// Starts `tikker daemon --source replay:FILE` on this desktop's runtime folder.
+    /// Starts `tikker daemon --source replay:FILE` on this desktop's runtime folder, its HTTP
+    /// API on a free loopback port (for "Open dashboard").
     pub fn start_daemon(&self, replay: &Path, name: &str) -> Process {
         let log = std::fs::File::create(self.log_path(name)).unwrap();
         let mut cmd = self.command(tikker_binary());
@@ -272,6 +273,7 @@ impl Desktop {
             .arg("daemon")
             .arg("--source")
             .arg(format!("replay:{}", replay.display()))
+            .args(["--listen", "127.0.0.1:0"])
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         Process::new(cmd.spawn().unwrap())
