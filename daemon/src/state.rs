@@ -64,6 +64,9 @@ pub struct DaemonState {
 
 impl DaemonState {
     /// The state of a daemon recording into `database`.
+    // Each argument is one shared part of the running daemon, made by `daemon::run` before the
+    // state that joins them.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         database: PathBuf,
         gate: Arc<Gate>,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::splice::{ENROL_SENTENCES, Splice, write_splice};
+use common::splice::{ENROL_SENTENCES, OWNER, Splice, participant, write_splice};
 use common::{TestHome, Xvfb, require};
 use rustix::process::{Pid, Signal, kill_process};
 use tikker_core::keystroke::Keystroke;
@@ -586,7 +586,7 @@ fn scores_and_alerts_refused_by_a_full_disk_are_written_once_space_returns() {
         return;
     };
     let home = TestHome::new();
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     let reference = monitor_over(&home.path().join("reference.db"), &splice, None);
     assert!(
         reference.scores > 20 && reference.alerts > 0,
@@ -622,7 +622,7 @@ fn a_full_disk_is_reported_by_tikker_status_and_recording_resumes_by_itself() {
     };
     let mut home = TestHome::new();
     home.database = Some(disk.path().join("tikker.db"));
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     write_config(
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),
@@ -683,7 +683,7 @@ fn a_full_disk_is_reported_by_tikker_status_and_recording_resumes_by_itself() {
 #[test]
 fn a_damaged_page_in_old_typing_does_not_stop_the_daemon_while_it_enrols() {
     let home = TestHome::new();
-    let splice = write_splice(&home);
+    let splice = write_splice(&home, 0);
     write_config(
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),

@@ -236,7 +236,9 @@ fn open_url(url: &str, failures: tokio::sync::mpsc::UnboundedSender<String>) -> 
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| format!("Could not open the dashboard with xdg-open ({e}): install xdg-utils"))?;
+        .map_err(|e| {
+            format!("Could not open the dashboard with xdg-open ({e}): install xdg-utils")
+        })?;
     std::thread::spawn(move || match child.wait() {
         Ok(status) if status.success() => {}
         Ok(status) => {

@@ -191,11 +191,6 @@ impl Api {
             ))
     }
 
-    /// The state the handlers share (its caches, for measurements).
-    pub fn state(&self) -> &Arc<ApiState> {
-        &self.state
-    }
-
     /// The routes as TCP serves them: the Host check, and the token where needed.
     pub fn tcp_router(&self) -> Router {
         self.router()
@@ -273,9 +268,9 @@ impl ApiOptions {
             allow_remote: api.allow_remote,
             token_file: crate::paths::api_token_file()?,
             limits: Limits {
-                max_connections: config.max_connections,
-                header_timeout: std::time::Duration::from_secs(config.header_timeout_s),
-                body_timeout: std::time::Duration::from_secs(config.body_timeout_s),
+                max_connections: api.max_connections,
+                header_timeout: std::time::Duration::from_secs(api.header_timeout_s),
+                body_timeout: std::time::Duration::from_secs(api.body_timeout_s),
                 ..Limits::default()
             },
             owner: config.capture.effective_user(),

@@ -15,11 +15,10 @@
 //! number and bytes ([`Limits::max_baselines`], [`Limits::max_baseline_bytes`]): the least
 //! recently built are evicted, and a single baseline larger than the whole budget is refused.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use tikker_core::analytics::authenticity::Checker;

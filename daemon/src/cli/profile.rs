@@ -4,8 +4,11 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use tikker_core::KeyCode;
 use tikker_core::monitor::{Monitor, OwnerModel, StoredFeed};
 use tikker_store::{EventFilter, StoredProfile};
+
+use crate::profile_words::rhythm_in_words;
 
 use super::RunContext;
 
