@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use notify_rust::{Notification, Timeout, Urgency};
 use tikker_core::threat::AlertKind;
 
-use crate::authenticator::OwnerLink;
+use crate::owner_link::OwnerLink;
 
 /// What the notification says.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use crate::authenticator::OwnerLink;
 use crate::metrics::LatencyHistogram;
+use crate::owner_link::OwnerLink;
 use crate::pipeline::WriterCommand;
 use crate::store_health::StoreHealth;
 use crate::systemd;

@@ -662,7 +662,7 @@ fn a_full_disk_is_reported_by_tikker_status_and_recording_resumes_by_itself() {
         .lines()
         .filter(|l| l.contains("owner profile saved"))
         .count();
-    let store = common::open_store(&home.db());
+    let store = common::open_store_in(home.path(), &home.db());
     assert_eq!(
         store.scores_between(None, None, usize::MAX).unwrap().len(),
         scored,
@@ -688,6 +688,15 @@ fn a_damaged_page_in_old_typing_does_not_stop_the_daemon_while_it_enrols() {
         &home,
         &format!("enrolment_keystrokes = {}\n", splice.enrolment),
     );
+    // The damage is made by finding a leaf page of `key_events` in the file's b-tree, which
+    // only a plaintext database shows; an encrypted page damaged the same way fails its HMAC.
+    let config = home.path().join("config/tikker/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("[store]\n", "[store]\nencryption = \"off\"\n"),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(&splice.file).unwrap();
     let stored_sentences = 6;
     let in_first = |line: &str| {
@@ -746,7 +755,7 @@ fn a_damaged_page_in_old_typing_does_not_stop_the_daemon_while_it_enrols() {
         "{}",
         daemon.log()
     );
-    let store = common::open_store(&home.db());
+    let store = common::open_store_in(home.path(), &home.db());
     assert!(
         store.latest_profile("owner").unwrap().is_some(),
         "enrolled:\n{}",

@@ -258,10 +258,10 @@ pub struct ApiOptions {
 impl ApiOptions {
     /// The options of the configuration's `[api]` section, with `--listen` if given.
     pub fn from_config(
-        config: &crate::config::Config,
+        api: &config::ApiConfig,
+        owner: String,
         listen: Option<SocketAddr>,
     ) -> anyhow::Result<ApiOptions> {
-        let api = &config.api;
         let address = api.effective_listen(listen)?;
         Ok(ApiOptions {
             tcp: (api.tcp || listen.is_some()).then_some(address),
@@ -273,7 +273,7 @@ impl ApiOptions {
                 body_timeout: std::time::Duration::from_secs(api.body_timeout_s),
                 ..Limits::default()
             },
-            owner: config.capture.effective_user(),
+            owner,
         })
     }
 }

@@ -45,7 +45,11 @@ pub fn run(context: &RunContext, args: DaemonArgs) -> anyhow::Result<()> {
             speed: args.speed.unwrap_or(1.0),
             keep_running: args.keep_running,
             monitor: context.config.monitor.clone(),
-            api: crate::api::ApiOptions::from_config(&context.config, args.listen)?,
+            api: crate::api::ApiOptions::from_config(
+                &context.config.api,
+                context.config.capture.effective_user(),
+                args.listen,
+            )?,
             raw_retention_days: context.config.store.raw_retention_days,
         },
     )

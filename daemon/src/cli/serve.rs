@@ -14,7 +14,11 @@ pub struct ServeArgs {
 }
 
 pub fn run(context: &RunContext, args: ServeArgs) -> anyhow::Result<()> {
-    let mut options = ApiOptions::from_config(&context.config, args.listen)?;
+    let mut options = ApiOptions::from_config(
+        &context.config.api,
+        context.config.capture.effective_user(),
+        args.listen,
+    )?;
     options.tcp = Some(context.config.api.effective_listen(args.listen)?);
     crate::api::serve(&context.database()?, &options)
 }

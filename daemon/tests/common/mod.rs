@@ -243,7 +243,15 @@ impl TestHome {
 
     /// Every stored event of every session, as (user, session label, event).
     pub fn stored_events(&self) -> Vec<(String, String, KeyEvent)> {
-        stored_events(&self.db())
+        let store = open_store_in(self.path(), &self.db());
+        let mut events = Vec::new();
+        store
+            .for_each_event(&EventFilter::default(), |session, event| {
+                events.push((session.user.clone(), session.label.clone(), event));
+                Ok::<(), StoreError>(())
+            })
+            .unwrap();
+        events
     }
 }
 
@@ -251,12 +259,13 @@ impl TestHome {
 /// the key from the home's key file (`config/tikker/tikker.key`, where tikker keeps the key when
 /// no Secret Service answers, as in tests), or in plaintext when there is none.
 pub fn open_store(db: &Path) -> Store {
-    let key_file = db
-        .parent()
-        .unwrap()
-        .join("config")
-        .join("tikker")
-        .join("tikker.key");
+    open_store_in(db.parent().unwrap(), db)
+}
+
+/// Opens the database at `db` of the test home at `home` (its key file is
+/// `home/config/tikker/tikker.key`), wherever the database lives.
+pub fn open_store_in(home: &Path, db: &Path) -> Store {
+    let key_file = home.join("config").join("tikker").join("tikker.key");
     let encryption = match std::fs::read_to_string(&key_file) {
         Ok(text) => tikker_store::Encryption::Key(tikker_store::DbKey::from_hex(&text).unwrap()),
         Err(_) => tikker_store::Encryption::Off,
