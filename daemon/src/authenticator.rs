@@ -69,9 +69,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use tikker_core::keystroke::{Keystroke, KeystrokeAssembler};
 use tikker_core::monitor::{Monitor, MonitorState, OwnerModel, WindowScore};
-use tikker_store::{
-    Damage, EventFilter, MarkedFalse, SessionId, Store, StoreError, StoredAlert, StoredScore,
-};
+use tikker_store::{Damage, EventFilter, SessionId, Store, StoreError, StoredAlert, StoredScore};
 
 use tikker_core::device::DeviceInfo;
 use tikker_core::threat::AlertKind;
