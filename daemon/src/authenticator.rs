@@ -921,23 +921,7 @@ impl Authenticator {
             reason = %finding.reason,
             "machine typing on the keyboard: alert"
         );
-        let _ = self.raise(
-            StoredAlert {
-                id: 0,
-                created_us: finding.at_us,
-                score_id: None,
-                score: 0.0,
-                reason: finding.reason.clone(),
-                notified: false,
-                action: None,
-                kind: AlertKind::Injection,
-                evidence_from_us: None,
-                evidence_to_us: None,
-                marked_false_us: None,
-            },
-            None,
-            "injection",
-        );
+        self.raise_detector_alert(AlertKind::Injection, finding.at_us, finding.reason.clone());
     }
 
     fn alert_replay(&mut self, finding: &ReplayFinding) {
@@ -947,23 +931,7 @@ impl Authenticator {
             reason = %finding.reason,
             "typing repeats stored typing: alert"
         );
-        let _ = self.raise(
-            StoredAlert {
-                id: 0,
-                created_us: finding.at_us,
-                score_id: None,
-                score: 0.0,
-                reason: finding.reason.clone(),
-                notified: false,
-                action: None,
-                kind: AlertKind::Replay,
-                evidence_from_us: None,
-                evidence_to_us: None,
-                marked_false_us: None,
-            },
-            None,
-            "replay",
-        );
+        self.raise_detector_alert(AlertKind::Replay, finding.at_us, finding.reason.clone());
     }
 
     fn alert_new_device(&mut self, device: &DeviceInfo, seen_us: i64) {
@@ -972,22 +940,28 @@ impl Authenticator {
             device.describe()
         );
         tracing::warn!(device = %device.describe(), "a keyboard never seen before: alert");
+        self.raise_detector_alert(AlertKind::NewDevice, seen_us, reason);
+    }
+
+    /// Raises an alert of a detector (injection, replay, new keyboard): no score and no windows
+    /// of evidence, so nothing for "It was me" to release.
+    fn raise_detector_alert(&mut self, kind: AlertKind, at_us: i64, reason: String) {
         let _ = self.raise(
             StoredAlert {
                 id: 0,
-                created_us: seen_us,
+                created_us: at_us,
                 score_id: None,
                 score: 0.0,
                 reason,
                 notified: false,
                 action: None,
-                kind: AlertKind::NewDevice,
+                kind,
                 evidence_from_us: None,
                 evidence_to_us: None,
                 marked_false_us: None,
             },
             None,
-            "new_device",
+            kind.as_str(),
         );
     }
 

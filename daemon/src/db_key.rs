@@ -198,21 +198,22 @@ pub fn resolve(
     // A database path that is a symlink or another account's file is refused before anything
     // is read through it.
     tikker_store::check_own_path(database)?;
-    if let Some(access) = find(setting, key_file)? {
+    if let Ok(access) = find(setting, key_file)? {
         return Ok(access);
     }
     // No key anywhere: make one, unless the database holds typing it was encrypted with.
     let _lock = KeyLock::take(key_file)?;
-    if let Some(access) = find(setting, key_file)? {
-        return Ok(access);
-    }
+    let keyring_state = match find(setting, key_file)? {
+        Ok(access) => return Ok(access),
+        Err(state) => state,
+    };
     let kind = tikker_store::encryption::file_kind(database)
         .with_context(|| format!("reading {}", database.display()))?;
     if kind == FileKind::Encrypted {
         bail!(
             "{} is encrypted, but its key is neither in the Secret Service ({}) nor in {}: restore the key (README: \"Backing up the key\"), or, to start over, move the database away; tikker will not replace it with a new one",
             database.display(),
-            describe_keyring_state(setting),
+            keyring_state,
             key_file.display()
         );
     }
@@ -263,38 +264,37 @@ pub fn resolve(
     })
 }
 
-fn describe_keyring_state(setting: EncryptionSetting) -> String {
-    if setting == EncryptionSetting::Keyfile {
-        return "not consulted: [store] encryption = \"keyfile\"".to_owned();
-    }
-    match load_from_keyring() {
-        Ok(_) => "it answered, without a tikker key".to_owned(),
-        Err(why) => format!("it did not answer: {}", why.0),
-    }
-}
-
-/// An existing key, as `setting` allows.
-fn find(setting: EncryptionSetting, key_file: &Path) -> anyhow::Result<Option<StoreAccess>> {
+/// An existing key, as `setting` allows; without one, what the Secret Service said (for the
+/// message of a database whose key is missing).
+fn find(
+    setting: EncryptionSetting,
+    key_file: &Path,
+) -> anyhow::Result<Result<StoreAccess, String>> {
     let keyring = if setting == EncryptionSetting::Keyfile {
         None
     } else {
         Some(load_from_keyring())
     };
     if let Some(Ok(Some(key))) = keyring {
-        return Ok(Some(StoreAccess {
+        return Ok(Ok(StoreAccess {
             encryption: Encryption::Key(key),
             source: KeySource::Keyring,
             note: None,
             announced: false,
         }));
     }
+    let state = match &keyring {
+        None => "not consulted: [store] encryption = \"keyfile\"".to_owned(),
+        Some(Ok(_)) => "it answered, without a tikker key".to_owned(),
+        Some(Err(why)) => format!("it did not answer: {}", why.0),
+    };
     if setting == EncryptionSetting::Keyring {
         return match keyring {
             Some(Err(why)) => bail!(
                 "[store] encryption = \"keyring\", but the Secret Service does not answer: {} (unlock your keyring, or set [store] encryption = \"auto\" to fall back to a key file)",
                 why.0
             ),
-            _ => Ok(None),
+            _ => Ok(Err(state)),
         };
     }
     if let Some(key) = read_key_file(key_file)? {
@@ -306,7 +306,7 @@ fn find(setting: EncryptionSetting, key_file: &Path) -> anyhow::Result<Option<St
             )),
             _ => None,
         };
-        return Ok(Some(StoreAccess {
+        return Ok(Ok(StoreAccess {
             encryption: Encryption::Key(key),
             source: KeySource::Keyfile {
                 path: key_file.to_path_buf(),
@@ -315,7 +315,7 @@ fn find(setting: EncryptionSetting, key_file: &Path) -> anyhow::Result<Option<St
             announced: false,
         }));
     }
-    Ok(None)
+    Ok(Err(state))
 }
 
 /// Reads the key file, if there is one; refuses a symlink, another account's file, or one that
