@@ -121,8 +121,10 @@ pub struct OwnerModel {
     pub enrolment: Option<ProfileSnapshot>,
 }
 
-/// The version of the stored form of an [`OwnerModel`] this build writes.
-pub const OWNER_MODEL_FORMAT: u32 = 1;
+/// The version of the stored form of an [`OwnerModel`] this build writes. 2: the free-text
+/// distance gained the hold-in-context and rank components (and the profile per-digraph holds),
+/// so a calibration fitted to format 1's distances no longer applies.
+pub const OWNER_MODEL_FORMAT: u32 = 2;
 
 /// Why a stored owner model could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +137,14 @@ pub enum OwnerModelError {
         "the stored owner model has format {found}; this tikker reads format {OWNER_MODEL_FORMAT}: upgrade tikker or run `tikker profile rebuild`"
     )]
     Format {
+        /// The format found.
+        found: u32,
+    },
+    /// Written by an older tikker, whose distances the stored calibration was fitted to.
+    #[error(
+        "the stored owner model has format {found}, made by an older tikker whose scores this one does not compute: the daemon enrols again from the stored typing when it starts, or run `tikker profile rebuild`"
+    )]
+    Outdated {
         /// The format found.
         found: u32,
     },
@@ -176,7 +186,12 @@ impl OwnerModel {
     /// A model read back from [`OwnerModel::to_json`].
     pub fn from_json(json: &str) -> Result<OwnerModel, OwnerModelError> {
         let stored: StoredOwnerModel = serde_json::from_str(json)?;
-        if stored.format != OWNER_MODEL_FORMAT {
+        if stored.format < OWNER_MODEL_FORMAT {
+            return Err(OwnerModelError::Outdated {
+                found: stored.format,
+            });
+        }
+        if stored.format > OWNER_MODEL_FORMAT {
             return Err(OwnerModelError::Format {
                 found: stored.format,
             });
@@ -1228,12 +1243,25 @@ mod tests {
                 .score(window)
                 .distance
         );
-        let newer = model
-            .to_json()
-            .unwrap()
-            .replace("\"format\":1", "\"format\":2");
+        let json = model.to_json().unwrap();
+        let current = format!("\"format\":{OWNER_MODEL_FORMAT}");
+        assert!(json.contains(&current));
+        let newer = json.replace(&current, &format!("\"format\":{}", OWNER_MODEL_FORMAT + 1));
         let err = OwnerModel::from_json(&newer).unwrap_err();
-        assert!(err.to_string().contains("format 2"), "{err}");
+        assert!(
+            matches!(err, OwnerModelError::Format { .. })
+                && err.to_string().contains("upgrade tikker"),
+            "{err}"
+        );
+        // A model whose calibration was fitted to an older scorer's distances is refused, so
+        // the daemon enrols again from stored typing instead of alerting on stale thresholds.
+        let older = json.replace(&current, "\"format\":1");
+        let err = OwnerModel::from_json(&older).unwrap_err();
+        assert!(
+            matches!(err, OwnerModelError::Outdated { found: 1 })
+                && err.to_string().contains("enrols again"),
+            "{err}"
+        );
         assert!(OwnerModel::from_json("{").is_err());
     }
 

@@ -230,6 +230,33 @@ pub struct DigraphStats {
     pub ppt: Welford,
     /// Release→press latency, signed-log transformed ([`signed_log_ms`]).
     pub rpt: Welford,
+    /// Log hold time of the first key when the second follows it (kept for the entries of
+    /// [`Profile::digraphs`] only; empty in the margins and in profiles saved before it existed).
+    #[serde(default)]
+    pub hold_first: Welford,
+    /// Log hold time of the second key after the first (as [`DigraphStats::hold_first`]).
+    #[serde(default)]
+    pub hold_second: Welford,
+}
+
+impl DigraphStats {
+    fn fade(&mut self, keep: f64) {
+        for w in [
+            &mut self.ppt,
+            &mut self.rpt,
+            &mut self.hold_first,
+            &mut self.hold_second,
+        ] {
+            w.fade(keep);
+        }
+    }
+
+    fn merge(&mut self, o: &DigraphStats) {
+        self.ppt.merge(&o.ppt);
+        self.rpt.merge(&o.rpt);
+        self.hold_first.merge(&o.hold_first);
+        self.hold_second.merge(&o.hold_second);
+    }
 }
 
 /// Keystrokes per window when a profile is built from the store.
@@ -343,8 +370,7 @@ impl Profile {
         }
         let margins = self.out_of.values_mut().chain(self.into.values_mut());
         for stats in self.digraphs.values_mut().chain(margins) {
-            stats.ppt.fade(keep);
-            stats.rpt.fade(keep);
+            stats.fade(keep);
         }
         self.speed.active_us = (self.speed.active_us as f64 * keep).round() as i64;
         self.speed.characters = (self.speed.characters as f64 * keep).round() as u64;
@@ -439,6 +465,8 @@ impl Profile {
         let s = self.digraphs.entry(d.pair()).or_default();
         s.ppt.push(p);
         s.rpt.push(r);
+        s.hold_first.push(log_ms(d.ht1_us));
+        s.hold_second.push(log_ms(d.ht2_us));
         for m in [
             self.out_of.entry(d.first).or_default(),
             self.into.entry(d.second).or_default(),
@@ -468,15 +496,11 @@ impl Profile {
             self.keys.entry(*k).or_default().merge(w);
         }
         for (k, s) in &o.digraphs {
-            let t = self.digraphs.entry(*k).or_default();
-            t.ppt.merge(&s.ppt);
-            t.rpt.merge(&s.rpt);
+            self.digraphs.entry(*k).or_default().merge(s);
         }
         for (mine, theirs) in [(&mut self.out_of, &o.out_of), (&mut self.into, &o.into)] {
             for (k, s) in theirs {
-                let t = mine.entry(*k).or_default();
-                t.ppt.merge(&s.ppt);
-                t.rpt.merge(&s.rpt);
+                mine.entry(*k).or_default().merge(s);
             }
         }
         self.refresh();
@@ -664,6 +688,9 @@ mod tests {
         for (k, d) in &all.digraphs {
             assert!(same_welford(&d.ppt, &a.digraphs[k].ppt));
             assert!(same_welford(&d.rpt, &a.digraphs[k].rpt));
+            assert!(same_welford(&d.hold_first, &a.digraphs[k].hold_first));
+            assert!(same_welford(&d.hold_second, &a.digraphs[k].hold_second));
+            assert_eq!(d.hold_first.n, d.ppt.n);
         }
         for (k, w) in &all.out_of {
             assert!(same_welford(&w.ppt, &a.out_of[k].ppt));
@@ -676,6 +703,50 @@ mod tests {
         let (da, dall) = (a.derived(), all.derived());
         assert!(close(da.hold_within.0, dall.hold_within.0));
         assert!(close(da.ppt_within.1, dall.ppt_within.1));
+    }
+
+    #[test]
+    fn a_digraph_keeps_the_holds_of_its_keys_in_that_context() {
+        // "a" is held 80 ms before "b" and 140 ms before "c".
+        let typing = [
+            ks(65, 0, 80),
+            ks(66, 200, 300),
+            ks(65, 600, 740),
+            ks(67, 800, 860),
+        ];
+        let p = Profile::from_windows([typing.as_slice()]);
+        let ab = &p.digraphs[&((65 << 16) | 66)];
+        let ac = &p.digraphs[&((65 << 16) | 67)];
+        assert!(close(ab.hold_first.mean, 80f64.ln()));
+        assert!(close(ab.hold_second.mean, 100f64.ln()));
+        assert!(close(ac.hold_first.mean, 140f64.ln()));
+        assert!(close(ac.hold_second.mean, 60f64.ln()));
+        // The margins keep no holds.
+        assert_eq!(p.out_of[&65].hold_first.n, 0);
+    }
+
+    #[test]
+    fn a_profile_saved_before_digraph_holds_existed_still_loads() {
+        let windows: Vec<Vec<Keystroke>> = (0..2).map(|i| window(i, 40)).collect();
+        let profile = Profile::from_windows(windows.iter().map(Vec::as_slice));
+        let mut value: serde_json::Value =
+            serde_json::from_str(&profile.to_json().unwrap()).unwrap();
+        let mut removed = 0;
+        for map in ["digraphs", "out_of", "into"] {
+            for stats in value[map].as_object_mut().unwrap().values_mut() {
+                let stats = stats.as_object_mut().unwrap();
+                removed += usize::from(stats.remove("hold_first").is_some());
+                stats.remove("hold_second");
+            }
+        }
+        assert!(removed > 0);
+        let back = Profile::from_json(&value.to_string()).unwrap();
+        assert_eq!(back.digraphs.len(), profile.digraphs.len());
+        assert!(
+            back.digraphs
+                .values()
+                .all(|d| d.hold_first.n == 0 && d.ppt.n > 0)
+        );
     }
 
     #[test]

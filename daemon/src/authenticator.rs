@@ -434,6 +434,10 @@ impl Authenticator {
                     self.saved = Some((stored.version, model.profile.keystrokes));
                     Monitor::with_owner(config, model)
                 }
+                Err(e @ tikker_core::monitor::OwnerModelError::Outdated { .. }) => {
+                    tracing::info!(version = stored.version, reason = %e, "the stored owner profile was made by an older tikker: enrolling again from the stored typing (the stored versions are kept)");
+                    Monitor::new(config)
+                }
                 Err(e) => {
                     tracing::warn!(version = stored.version, error = %e, "the stored owner profile is unreadable: enrolling anew (the stored versions are kept)");
                     Monitor::new(config)

@@ -4,6 +4,7 @@
 use tikker_core::KeyCode;
 use tikker_core::monitor::{MonitorConfig, OwnerModel};
 use tikker_core::profile::{LogHistogram, Welford};
+use tikker_core::verify::drift::Drift;
 use tikker_wire::api::{ProfileDigraphOut, ProfileKeyOut};
 
 /// Key pairs typed fewer times than this are left out of the slowest and most characteristic.
@@ -98,24 +99,65 @@ pub fn digraphs(model: &OwnerModel) -> (Vec<ProfileDigraphOut>, Vec<ProfileDigra
     (slowest, characteristic)
 }
 
+/// A relative change in words: "5 % longer", "3 % shorter", "unchanged".
+fn change_in_words(change: f64, more: &str, less: &str) -> String {
+    let percent = change * 100.0;
+    if percent.abs() < 0.5 {
+        "unchanged".to_owned()
+    } else if percent > 0.0 {
+        format!("{percent:.0} % {more}")
+    } else {
+        format!("{:.0} % {less}", -percent)
+    }
+}
+
+/// How far the owner moved since enrolment, in words (two sentences).
+pub fn drift_in_words(drift: &Drift) -> [String; 2] {
+    let typing = format!(
+        "Since your enrolment, your hold times are {} and your press-to-press times {}; key by key, holds moved {:.2} of a keystroke's usual variation ({} keys compared; about 1 would be a clear change).",
+        change_in_words(drift.hold_change, "longer", "shorter"),
+        change_in_words(drift.ppt_change, "longer", "shorter"),
+        drift.key_hold_shift,
+        drift.keys_compared
+    );
+    let scores = if drift.owner_windows == 0 {
+        "The scores are still calibrated on the enrolment alone: no run of windows judged yours has settled since (a window counts once the windows overlapping it were judged yours too).".to_owned()
+    } else {
+        let direction = if drift.score_shift >= 0.0 {
+            "further from"
+        } else {
+            "closer to"
+        };
+        format!(
+            "Your own windows now lie {:.2} of their usual spread {direction} your profile than at enrolment (median distance {:.2} then, {:.2} now, from {} windows judged yours); the scores follow them.",
+            drift.score_shift.abs(),
+            drift.enrolment_median,
+            drift.current_location,
+            drift.owner_windows
+        )
+    };
+    [typing, scores]
+}
+
 /// The profile in words, one sentence each: who, speed and rhythm, hold and press-to-press
-/// times, the keys it knows, how scores are calibrated and how it learns. `saved` is the
-/// local time it was saved.
+/// times, the keys it knows, how scores are calibrated, how far the owner drifted since
+/// enrolment, and how it learns. `saved` is the local time it was saved; `monitor` the
+/// monitor's settings (confirmation and fading).
 pub fn describe(
     user: &str,
     version: i64,
     saved: &str,
     model: &OwnerModel,
-    fade: &MonitorConfig,
+    monitor: &MonitorConfig,
 ) -> Vec<String> {
     let profile = &model.profile;
     let mut words = vec![format!(
-        "Profile of {user}: version {version}, saved {saved}, from {} keystrokes.",
-        profile.keystrokes
+        "Profile of {user}: version {version}, saved {saved}, learned from {} keystrokes (its enrolment and the typing judged yours since; the newest wait {} keystrokes before they are learned, and older ones fade, so `tikker status` counts more key events).",
+        profile.keystrokes, monitor.confirm_keystrokes
     )];
     words.push(match (profile.wpm(), profile.rhythm_consistency()) {
         (Some(wpm), Some(consistency)) => format!(
-            "You type at {wpm:.0} words per minute with a rhythm consistency of {consistency:.2} ({}).",
+            "You type at {wpm:.0} words per minute (characters / 5 per minute of active typing, as `tikker stats` counts) with a rhythm consistency of {consistency:.2} ({}).",
             rhythm_in_words(consistency)
         ),
         (Some(wpm), None) => format!("You type at {wpm:.0} words per minute."),
@@ -131,7 +173,7 @@ pub fn describe(
         let listed: Vec<String> = keys
             .iter()
             .take(5)
-            .map(|k| format!("{} {:.0} ms", KeyCode(k.code), k.hold_ms))
+            .map(|k| format!("{} {:.0} ms", KeyCode(k.code).label(), k.hold_ms))
             .collect();
         words.push(format!(
             "It knows the hold times of {} keys and the timings of {} key pairs; your most used keys are held: {}.",
@@ -144,10 +186,69 @@ pub fn describe(
         "Scores: a window at your median distance ({:.2}) scores 0.95, one at your 99th percentile ({:.2}) scores 0.40 (suspicious from there down).",
         model.calibration.median, model.calibration.tail
     ));
+    if let Some(drift) = model.drift() {
+        words.extend(drift_in_words(&drift));
+    }
     words.push(format!(
         "It learns only from windows judged yours; past {} keystrokes every statistic keeps {:.0} % of its weight, so recent typing counts most.",
-        fade.fade_after_keystrokes,
-        fade.fade_keep * 100.0
+        monitor.fade_after_keystrokes,
+        monitor.fade_keep * 100.0
     ));
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drift() -> Drift {
+        Drift {
+            hold_change: 0.062,
+            ppt_change: -0.031,
+            key_hold_shift: 0.42,
+            keys_compared: 27,
+            enrolment_median: 3.1,
+            current_location: 3.4,
+            score_shift: 0.35,
+            owner_windows: 120,
+        }
+    }
+
+    #[test]
+    fn drift_is_told_in_percent_spreads_and_windows() {
+        let [typing, scores] = drift_in_words(&drift());
+        assert!(typing.contains("hold times are 6 % longer"), "{typing}");
+        assert!(
+            typing.contains("press-to-press times 3 % shorter"),
+            "{typing}"
+        );
+        assert!(
+            typing.contains("0.42 of a keystroke's usual variation (27 keys"),
+            "{typing}"
+        );
+        assert!(
+            scores.contains("0.35 of their usual spread further from"),
+            "{scores}"
+        );
+        assert!(
+            scores.contains("3.10 then, 3.40 now, from 120 windows"),
+            "{scores}"
+        );
+        let closer = Drift {
+            score_shift: -0.2,
+            hold_change: 0.001,
+            ..drift()
+        };
+        let [typing, scores] = drift_in_words(&closer);
+        assert!(typing.contains("hold times are unchanged"), "{typing}");
+        assert!(
+            scores.contains("0.20 of their usual spread closer to"),
+            "{scores}"
+        );
+        let fresh = Drift {
+            owner_windows: 0,
+            ..drift()
+        };
+        assert!(drift_in_words(&fresh)[1].contains("calibrated on the enrolment alone"));
+    }
 }

@@ -97,6 +97,7 @@ fn check_alerts(home: &TestHome, splice: &Splice) -> StoredAlert {
         .iter()
         .filter(|k| k.release_us <= first.created_us)
         .count();
+    eprintln!("the first alert came after {keystrokes_to_alert} impostor keystrokes");
     assert!(
         keystrokes_to_alert <= 250,
         "the first alert came after {keystrokes_to_alert} impostor keystrokes"
@@ -268,9 +269,14 @@ fn an_alert_is_a_critical_notification_and_the_cooldown_holds_the_next_back() {
 fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt() {
     let home = TestHome::new();
     let splice = write_splice(&home, 0);
+    // Owner windows are confirmed after 150 more keystrokes (not 2,000), so that the owner's
+    // typing after the enrolment is learned and tracked, and the profile shows its drift.
     write_config(
         &home,
-        &format!("enrolment_keystrokes = {}\n", splice.enrolment),
+        &format!(
+            "enrolment_keystrokes = {}\nconfirm_keystrokes = 150\n",
+            splice.enrolment
+        ),
     );
     // Replayed at 20× the typing pace: long enough to watch the enrolment from outside.
     let mut daemon = home.start_daemon(
@@ -315,6 +321,20 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
     assert!(shown.contains("Profile of owner: version"), "{shown}");
     assert!(shown.contains("words per minute"), "{shown}");
     assert!(shown.contains("scores 0.95"), "{shown}");
+    // Drift since enrolment, in words and in JSON: the owner's typing after the enrolment was
+    // learned, so the profile moved a little from the enrolment's.
+    assert!(
+        shown.contains("Since your enrolment, your hold times are"),
+        "{shown}"
+    );
+    let drift_json = home.run(&["profile", "show", "--user", "owner", "--json"]);
+    let drift_json: serde_json::Value = serde_json::from_slice(&drift_json.stdout).unwrap();
+    let drift = &drift_json["drift"];
+    assert!(drift["keys_compared"].as_u64().unwrap() > 0, "{drift}");
+    let hold_change = drift["hold_change"].as_f64().unwrap();
+    let key_hold_shift = drift["key_hold_shift"].as_f64().unwrap();
+    assert!(hold_change != 0.0 && hold_change.abs() < 0.5, "{drift}");
+    assert!(key_hold_shift > 0.0 && key_hold_shift < 1.0, "{drift}");
 
     let before = common::open_store(&home.db())
         .latest_profile("owner")
@@ -342,6 +362,20 @@ fn status_follows_enrolment_then_scores_and_the_profile_can_be_shown_and_rebuilt
     let json = home.run(&["profile", "show", "--user", "owner", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["version"], after.version);
+
+    // A model saved by an older tikker (whose distances its calibration was fitted to) is not
+    // shown as if it were current.
+    let outdated = after.data.replacen("\"format\":2", "\"format\":1", 1);
+    assert_ne!(outdated, after.data);
+    common::open_store(&home.db())
+        .save_profile("owner", after.created_us + 1, after.keystrokes, &outdated)
+        .unwrap();
+    let old = home.run(&["profile", "show", "--user", "owner"]);
+    assert!(!old.status.success());
+    assert!(
+        String::from_utf8_lossy(&old.stderr).contains("made by an older tikker"),
+        "{old:?}"
+    );
 
     let nobody = home.run(&["profile", "show", "--user", "nobody"]);
     assert!(!nobody.status.success());

@@ -14,16 +14,18 @@ fn splice_simulation_keeps_its_measured_alert_rates_on_a_fixed_subset() {
     let all = &report.all;
     eprintln!("{all:?}");
     assert_eq!(all.participants, 300);
-    // Measured when the evidence rule was chosen: 2 false alerts in 72,552 genuine keystrokes
-    // (0.28 per 10,000), 292 of 300 detected (279 within 250 keystrokes), median 98 impostor
-    // keystrokes, no impostor keystroke learned.
-    assert!(all.false_alerts <= 2, "{} false alerts", all.false_alerts);
+    // Measured with the free-text verifier's hold-in-context and rank components: 1 false alert
+    // in 72,552 genuine keystrokes (0.14 per 10,000), 295 of 300 detected (285 within 250
+    // keystrokes), median 95 impostor keystrokes, no impostor keystroke learned, 7.52 % of the
+    // owner's single windows at or below the alert threshold. (Before them: 2 false alerts,
+    // 292 detected, 279 within 250, median 98, 6.9 % of single windows.)
+    assert!(all.false_alerts <= 1, "{} false alerts", all.false_alerts);
     assert!(
         all.median_impostor_keystrokes_to_alert
-            .is_some_and(|m| m <= 98)
+            .is_some_and(|m| m <= 95)
     );
-    assert!(all.impostors_detected >= 292);
-    assert!(all.detected_within_250 >= 279);
+    assert!(all.impostors_detected >= 295);
+    assert!(all.detected_within_250 >= 285);
     assert_eq!(all.impostor_keystrokes_learned, 0);
-    assert!(all.window_false_reject_rate < 0.07);
+    assert!(all.window_false_reject_rate <= 0.0755);
 }

@@ -13,8 +13,9 @@ use tikker_research::eval::freetext::{
 
 /// The first 300 participants by id, K = 100 impostors, G = 5.
 const PARTICIPANTS: usize = 300;
-/// Measured on that subset when the verifier was added (see the README for the full set).
-const MEASURED_EER: f64 = 0.0465;
+/// Measured on that subset with the hold-in-context and rank components (0.0465 before them;
+/// see the README for the full set).
+const MEASURED_EER: f64 = 0.0373;
 
 #[test]
 fn freetext_verifier_keeps_its_measured_eer_on_a_fixed_subset() {

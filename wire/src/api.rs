@@ -504,6 +504,9 @@ pub struct OwnerProfileOut {
     pub slowest_digraphs: Vec<ProfileDigraphOut>,
     /// The key pairs whose timing sets the owner apart most, most distinctive first.
     pub characteristic_digraphs: Vec<ProfileDigraphOut>,
+    /// How far the owner's typing and scores moved since enrolment (`null` for a profile
+    /// saved before drift was tracked).
+    pub drift: Option<tikker_core::verify::drift::Drift>,
     /// The profile in words, a sentence each (what `tikker profile show` says).
     pub words: Vec<String>,
 }

@@ -121,7 +121,8 @@ impl ProfileSnapshot {
 const MIN_KEY_SAMPLES: u64 = 5;
 
 /// How far the owner has drifted since enrolment (for `tikker profile show` and the dashboard).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Drift {
     /// Relative change of the typical hold time, `exp(Δ mean ln HT) − 1` (0.05 = 5 % longer).
     pub hold_change: f64,

@@ -50,6 +50,13 @@
 //! | `llr_hold`, `llr_ppt`, `llr_rpt` | `LLR_f` of each family |
 //! | `llrm_hold`, `llrm_rpt` | `LLR_f / n_f` (per item) |
 //! | `unmatched` | share of the window's keystrokes whose key the profile never saw |
+//! | `hold_context` | mean over the holds of keys inside a digraph the profile has seen of `min(|x − c|/σ, zmax) − min(|x − k|/σ, zmax)`: how much better (negative) the hold is predicted by the key's hold *in that digraph*, `c = (n·mean_pair + κ·k)/(n + κ)` with `κ = context_k`, than by the key's mean hold `k` alone; `σ = √V` of holds |
+//! | `rank_ppt` | rank disorder ([`rank_disorder`], the R measure of Gunetti & Picardi) between the window's mean log PPT per digraph and the profile's, over the digraphs both have |
+//! | `rank_hold` | the same over keys and mean log hold |
+//!
+//! The last three are level-free: they ask whether the owner's order of slow and fast keys and
+//! key pairs, and the way a key's hold depends on its neighbour, reappear, whatever the pace of
+//! the day.
 //!
 //! `distance = Σ w_c · component_c`. [`Score`] also gives the number of the window's
 //! keystrokes whose key the profile has seen (`matched_keys`) and of its digraphs the profile
@@ -58,10 +65,12 @@
 //! # Constants
 //!
 //! Nothing is learned from other people: the profile is the claimed person's enrolment only.
-//! The 20 structural constants and 11 fusion weights of [`Params::default`] are global
+//! The 21 structural constants and 14 fusion weights of [`Params::default`] are global
 //! hyperparameters, tuned by coordinate search on the first half (by id) of the Aalto
 //! development participants as a closed set (impostors drawn from that half only) with 5
-//! enrolment sentences, and checked on the second half (see the crate's report).
+//! enrolment sentences, and checked on the second half. The weights (and `context_k`) were last
+//! tuned with `cargo run --release -p tikker-research --example tune_freetext --
+//! ../shared/data/aalto-dev`, which never looks at the second half while searching.
 //!
 //! # Cost
 //!
@@ -74,7 +83,7 @@ use crate::keystroke::Keystroke;
 use crate::profile::{IntMap, Profile, Welford, log_ms, signed_log_ms};
 
 /// Number of distance components.
-pub const N_COMPONENTS: usize = 11;
+pub const N_COMPONENTS: usize = 14;
 
 /// Names of the distance components, in the order of [`Score::components`] and [`Params::w`].
 pub const COMPONENT_NAMES: [&str; N_COMPONENTS] = [
@@ -89,6 +98,9 @@ pub const COMPONENT_NAMES: [&str; N_COMPONENTS] = [
     "llrm_hold",
     "llrm_rpt",
     "unmatched",
+    "hold_context",
+    "rank_ppt",
+    "rank_hold",
 ];
 
 /// Hyperparameters of the shared-offset likelihood ratio of one feature family.
@@ -127,6 +139,9 @@ pub struct Params {
     pub zmax: f64,
     /// Over-dispersion `c` of the overlap count.
     pub overlap_extra: f64,
+    /// Pseudo count shrinking a key's hold in the context of a digraph to the key's own mean
+    /// hold (`hold_context`).
+    pub context_k: f64,
     /// Likelihood-ratio constants of holds.
     pub llr_hold: LlrParams,
     /// Likelihood-ratio constants of PPT.
@@ -151,6 +166,7 @@ impl Default for Params {
             margin_k: 0.525,
             zmax: 1.96,
             overlap_extra: 0.007,
+            context_k: 0.5,
             llr_hold: LlrParams {
                 tau_g: 0.1176,
                 tau_b: 0.5,
@@ -167,7 +183,8 @@ impl Default for Params {
                 omega: 0.42,
             },
             w: [
-                1.768, 2.19, 0.971, 1.769, 0.155, 0.238, 0.119, 0.255, 8.157, 12.999, 4.994,
+                2.652, 2.738, 0.7283, 1.935, 0.1938, 0.1562, 0.1488, 0.09077, 6.118, 12.999, 4.097,
+                6.082, 2.883, 5.406,
             ],
         }
     }
@@ -175,7 +192,7 @@ impl Default for Params {
 
 impl Params {
     /// Names of the structural (non-weight) constants, for tuning tools.
-    pub const STRUCTURAL: [&str; 20] = [
+    pub const STRUCTURAL: [&str; 21] = [
         "v0_hold",
         "v0_ppt",
         "v0_rpt",
@@ -187,6 +204,7 @@ impl Params {
         "margin_k",
         "zmax",
         "overlap_extra",
+        "context_k",
         "tau_g_hold",
         "tau_b_hold",
         "omega_hold",
@@ -228,6 +246,7 @@ impl Params {
             "margin_k" => &mut self.margin_k,
             "zmax" => &mut self.zmax,
             "overlap_extra" => &mut self.overlap_extra,
+            "context_k" => &mut self.context_k,
             "tau_g_hold" => &mut self.llr_hold.tau_g,
             "tau_b_hold" => &mut self.llr_hold.tau_b,
             "omega_hold" => &mut self.llr_hold.omega,
@@ -260,6 +279,10 @@ pub struct WindowDigraph {
     pub ppt: f64,
     /// Signed-log RPT ([`signed_log_ms`]).
     pub rpt: f64,
+    /// Log hold time of the first key ([`log_ms`]).
+    pub hold_first: f64,
+    /// Log hold time of the second key.
+    pub hold_second: f64,
 }
 
 /// A window of typing, transformed for scoring (independent of any profile, so it can be
@@ -297,6 +320,8 @@ impl Window {
                     second: d.second,
                     ppt: log_ms(d.ppt_us),
                     rpt: signed_log_ms(d.rpt_us),
+                    hold_first: log_ms(d.ht1_us),
+                    hold_second: log_ms(d.ht2_us),
                 }
             })
             .collect();
@@ -473,6 +498,85 @@ impl Acc {
     }
 }
 
+/// What the verifier tabulates for a key the profile has seen.
+#[derive(Clone, Copy, Debug)]
+struct KeyPred {
+    hold: Pred,
+    /// The key's mean log hold in the profile.
+    mean: f64,
+}
+
+/// What the verifier tabulates for a digraph the profile has seen.
+#[derive(Clone, Copy, Debug)]
+struct DigraphPred {
+    ppt: Pred,
+    rpt: Pred,
+    /// The digraph's mean log PPT in the profile.
+    ppt_mean: f64,
+    /// For the first and the second key: `(hold expected in this digraph, the key's mean
+    /// hold)`, or `None` when the profile has no hold of the key in this context.
+    context: [Option<(f64, f64)>; 2],
+}
+
+/// The normalised rank disorder of paired values (the R measure of Gunetti and Picardi, "Keystroke
+/// analysis of free text", ACM TISSEC 8(3), 2005): the values of each side are ranked (ties
+/// share their mean rank) and `Σ |rank_query − rank_profile|` is divided by its largest
+/// possible value, `⌊n²/2⌋`. 0 = the same order, about 2/3 for unrelated orders, 1 = reversed.
+/// Fewer than 3 pairs carry no order: 0.5.
+pub fn rank_disorder(pairs: &[(f64, f64)]) -> f64 {
+    let n = pairs.len();
+    if n < 3 {
+        return 0.5;
+    }
+    let query = fractional_ranks(pairs.iter().map(|p| p.0));
+    let profile = fractional_ranks(pairs.iter().map(|p| p.1));
+    let disorder: f64 = query.iter().zip(&profile).map(|(a, b)| (a - b).abs()).sum();
+    disorder / ((n * n) / 2) as f64
+}
+
+/// Ranks from 0 of `values`, ties given their mean rank.
+fn fractional_ranks(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let values: Vec<f64> = values.collect();
+    let n = values.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let mut ranks = vec![0.0; n];
+    let mut start = 0;
+    while start < n {
+        let mut end = start;
+        while end + 1 < n && values[order[end + 1]] == values[order[start]] {
+            end += 1;
+        }
+        let mean = (start + end) as f64 / 2.0;
+        for &i in &order[start..=end] {
+            ranks[i] = mean;
+        }
+        start = end + 1;
+    }
+    ranks
+}
+
+/// Means per item of `(item, value)` observations: `(item, query mean, profile mean)` for the
+/// items `profile_mean` knows, in item order.
+fn shared_means<K: Copy + Ord>(
+    mut observed: Vec<(K, f64)>,
+    profile_mean: impl Fn(K) -> Option<f64>,
+) -> Vec<(f64, f64)> {
+    observed.sort_by_key(|o| o.0);
+    let mut shared = Vec::new();
+    let mut rest = observed.as_slice();
+    while let Some(&(item, _)) = rest.first() {
+        let same = rest.iter().take_while(|o| o.0 == item).count();
+        let (group, tail) = rest.split_at(same);
+        rest = tail;
+        if let Some(reference) = profile_mean(item) {
+            let mean = group.iter().map(|o| o.1).sum::<f64>() / same as f64;
+            shared.push((mean, reference));
+        }
+    }
+    shared
+}
+
 /// A profile compiled for fast repeated scoring with given constants: the predictions of
 /// every key and digraph it has seen, and its margins, are tabulated once.
 #[derive(Clone, Debug)]
@@ -483,9 +587,11 @@ pub struct Verifier {
     /// Person's mean log PPT and signed-log RPT.
     g_ppt: f64,
     g_rpt: f64,
-    keys: IntMap<u16, Pred>,
+    /// `√V` of holds: the person's pooled within-key sd of log hold.
+    hold_sd: f64,
+    keys: IntMap<u16, KeyPred>,
     unseen_key: Pred,
-    digraphs: IntMap<u32, (Pred, Pred)>,
+    digraphs: IntMap<u32, DigraphPred>,
     /// Per key: shrunk out-of margins `(PPT, RPT)`.
     out_of: IntMap<u16, (f64, f64)>,
     /// Per key: shrunk into margins `(PPT, RPT)`.
@@ -525,7 +631,13 @@ impl Verifier {
         let keys = profile
             .keys
             .iter()
-            .map(|(k, w)| (*k, hold.predict(w, g_hold)))
+            .map(|(k, w)| {
+                let pred = KeyPred {
+                    hold: hold.predict(w, g_hold),
+                    mean: w.mean().unwrap_or(g_hold),
+                };
+                (*k, pred)
+            })
             .collect();
         let mut v = Verifier {
             params: *p,
@@ -533,6 +645,7 @@ impl Verifier {
             rpt,
             g_ppt,
             g_rpt,
+            hold_sd: hold.vw.sqrt(),
             keys,
             unseen_key: hold.unseen(g_hold),
             digraphs: IntMap::default(),
@@ -540,16 +653,28 @@ impl Verifier {
             into,
             overlap_rate: (profile.overlaps as f64 + 1.0) / (profile.digraph_count as f64 + 2.0),
         };
+        let context = |in_pair: &Welford, key: u16| -> Option<(f64, f64)> {
+            let key_mean = profile.keys.get(&key)?.mean()?;
+            let n = in_pair.n as f64;
+            let expected = (n * in_pair.mean()? + p.context_k * key_mean) / (n + p.context_k);
+            expected.is_finite().then_some((expected, key_mean))
+        };
         let digraphs = profile
             .digraphs
             .iter()
             .map(|(pair, s)| {
                 let (first, second) = ((pair >> 16) as u16, (pair & 0xffff) as u16);
                 let (mp, mr) = v.margin_prior(first, second);
-                (
-                    *pair,
-                    (v.ppt.predict(&s.ppt, mp), v.rpt.predict(&s.rpt, mr)),
-                )
+                let pred = DigraphPred {
+                    ppt: v.ppt.predict(&s.ppt, mp),
+                    rpt: v.rpt.predict(&s.rpt, mr),
+                    ppt_mean: s.ppt.mean().unwrap_or(mp),
+                    context: [
+                        context(&s.hold_first, first),
+                        context(&s.hold_second, second),
+                    ],
+                };
+                (*pair, pred)
             })
             .collect();
         v.digraphs = digraphs;
@@ -591,7 +716,7 @@ impl Verifier {
             let q = match self.keys.get(&k) {
                 Some(q) => {
                     out.matched_keys += 1;
-                    q
+                    &q.hold
                 }
                 None => &self.unseen_key,
             };
@@ -599,11 +724,23 @@ impl Verifier {
         }
         let mut ap = Acc::default();
         let mut ar = Acc::default();
+        // Σ (|z| of a hold expected in its digraph − |z| of it expected from its key alone).
+        let (mut context_gain, mut context_n) = (0.0, 0.0);
+        let scaled = |x: f64, mean: f64| ((x - mean) / self.hold_sd).abs().min(p.zmax);
         for dg in &w.digraphs {
             let (qp, qr) = match self.digraphs.get(&dg.pair) {
                 Some(q) => {
                     out.matched_digraphs += 1;
-                    *q
+                    for (x, context) in [dg.hold_first, dg.hold_second].into_iter().zip(q.context) {
+                        if let Some((expected, key_mean)) = context {
+                            let gain = scaled(x, expected) - scaled(x, key_mean);
+                            if gain.is_finite() {
+                                context_gain += gain;
+                                context_n += 1.0;
+                            }
+                        }
+                    }
+                    (q.ppt, q.rpt)
                 }
                 None => {
                     let (mp, mr) = self.margin_prior(dg.first, dg.second);
@@ -613,6 +750,13 @@ impl Verifier {
             ap.push(dg.ppt, &qp, p.zmax);
             ar.push(dg.rpt, &qr, p.zmax);
         }
+        let rank_ppt = rank_disorder(&shared_means(
+            w.digraphs.iter().map(|d| (d.pair, d.ppt)).collect(),
+            |pair| self.digraphs.get(&pair).map(|q| q.ppt_mean),
+        ));
+        let rank_hold = rank_disorder(&shared_means(w.holds.clone(), |key| {
+            self.keys.get(&key).map(|q| q.mean)
+        }));
         out.holds = ah.n as u32;
         out.digraphs = ap.n as u32;
         let m = w.digraphs.len() as f64;
@@ -641,6 +785,13 @@ impl Verifier {
             } else {
                 0.0
             },
+            if context_n > 0.0 {
+                context_gain / context_n
+            } else {
+                0.0
+            },
+            rank_ppt,
+            rank_hold,
         ];
         let d: f64 = out
             .components
@@ -706,8 +857,69 @@ mod tests {
         assert_eq!(s.matched_keys, 0);
         let prof = Profile::from_windows([typing(1, 30, 90, 150).as_slice()]);
         let s = score(&prof, &[]);
-        assert_eq!(s.distance, 0.0);
         assert_eq!(s.holds, 0);
+        // An empty window carries no evidence: every component is 0 but the two rank
+        // disorders, which say "no order" (0.5).
+        for (name, value) in COMPONENT_NAMES.iter().zip(s.components) {
+            let neutral = if name.starts_with("rank_") { 0.5 } else { 0.0 };
+            assert_eq!(value, neutral, "{name}");
+        }
+        assert!(s.distance.is_finite());
+    }
+
+    #[test]
+    fn rank_disorder_is_zero_for_the_same_order_one_for_the_reverse_and_shares_ties() {
+        let same = [(1.0, 10.0), (2.0, 20.0), (3.0, 30.0), (4.0, 40.0)];
+        assert_eq!(rank_disorder(&same), 0.0);
+        let reversed = [(4.0, 10.0), (3.0, 20.0), (2.0, 30.0), (1.0, 40.0)];
+        // Σ|Δrank| = 3 + 1 + 1 + 3 = 8 = ⌊4²/2⌋.
+        assert_eq!(rank_disorder(&reversed), 1.0);
+        // Odd n: ranks 0..4 reversed give 4 + 2 + 0 + 2 + 4 = 12 = ⌊25/2⌋.
+        let five: Vec<(f64, f64)> = (0..5).map(|i| (f64::from(4 - i), f64::from(i))).collect();
+        assert_eq!(rank_disorder(&five), 1.0);
+        // Ties share their mean rank: query ranks 0.5, 0.5, 2 against 0, 1, 2.
+        let tied = [(1.0, 1.0), (1.0, 2.0), (2.0, 3.0)];
+        assert_eq!(rank_disorder(&tied), 1.0 / 4.0);
+        // Too few pairs carry no order.
+        assert_eq!(rank_disorder(&same[..2]), 0.5);
+        assert_eq!(rank_disorder(&[]), 0.5);
+    }
+
+    #[test]
+    fn a_hold_that_depends_on_the_previous_key_is_predicted_in_context() {
+        // Key 30 is held 60 ms after key 31 and 150 ms after key 32 (the owner's habit).
+        let habit = |owners: bool, seed: i64| -> Vec<Keystroke> {
+            let mut t = 0;
+            let mut keys = Vec::new();
+            for i in 0..40 {
+                let previous = if i % 2 == 0 { 31 } else { 32 };
+                let hold = if (previous == 31) == owners { 60 } else { 150 };
+                let jitter = (i * 7 + seed) % 5;
+                keys.push(Keystroke::at_ms(previous, t, t + 90));
+                keys.push(Keystroke::at_ms(30, t + 200, t + 200 + hold + jitter));
+                // The same key always follows, so only the previous key tells the holds apart.
+                keys.push(Keystroke::at_ms(33, t + 450, t + 530));
+                t += 700;
+            }
+            keys
+        };
+        let profile = Profile::from_windows([habit(true, 0).as_slice(), habit(true, 3).as_slice()]);
+        let v = Verifier::new(&profile, &Params::default());
+        let context = COMPONENT_NAMES
+            .iter()
+            .position(|c| *c == "hold_context")
+            .unwrap();
+        let own = v.score(&habit(true, 1)).components[context];
+        // The same keys and holds, but each hold after the other neighbour.
+        let swapped = v.score(&habit(false, 1)).components[context];
+        assert!(
+            own < 0.0,
+            "the owner's habit is predicted better in context: {own}"
+        );
+        assert!(
+            swapped > 0.0,
+            "the opposite habit is predicted worse: {swapped}"
+        );
     }
 
     #[test]
@@ -716,7 +928,7 @@ mod tests {
         assert!(p.set("zmax", 3.0));
         assert_eq!(p.get("zmax"), Some(3.0));
         assert!(p.set("w_unmatched", 1.5));
-        assert_eq!(p.w[N_COMPONENTS - 1], 1.5);
+        assert_eq!(p.w[10], 1.5);
         assert!(!p.set("nope", 1.0));
         for n in Params::STRUCTURAL {
             assert!(p.get(n).is_some(), "{n}");

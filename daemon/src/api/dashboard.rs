@@ -22,7 +22,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tikker_core::monitor::{MonitorConfig, OwnerModel};
+use tikker_core::monitor::{MonitorConfig, OwnerModel, OwnerModelError};
 use tikker_wire::api::{DashboardCodeOut, OwnerProfileOut};
 use utoipa::IntoParams;
 
@@ -235,11 +235,17 @@ pub async fn owner_profile(
                     ),
                 )
             })?;
-        let model = OwnerModel::from_json(&stored.data).map_err(|e| {
-            ApiError::internal(format!(
+        let model = OwnerModel::from_json(&stored.data).map_err(|e| match e {
+            // Until the daemon has enrolled again with this version's scores, there is no
+            // profile to show: not a server fault.
+            OwnerModelError::Outdated { .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("profile version {} of {user:?}: {e}", stored.version),
+            ),
+            e => ApiError::internal(format!(
                 "profile version {} of {user:?}: {e}",
                 stored.version
-            ))
+            )),
         })?;
         let saved = jiff::Timestamp::from_microsecond(stored.created_us)
             .map(|t| {
@@ -258,6 +264,7 @@ pub async fn owner_profile(
                 &model,
                 &MonitorConfig::default(),
             ),
+            drift: model.drift(),
             user,
             version: stored.version,
             saved_at: tikker_capture::clock::rfc3339(stored.created_us),

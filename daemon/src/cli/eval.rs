@@ -352,8 +352,8 @@ fn freetext(args: FreetextArgs) -> anyhow::Result<()> {
         data: args.path.display().to_string(),
         impostors: args.impostors,
         training: "each profile is built from the genuine participant's first G units only; no \
-                   model is trained on other participants (the verifier's 31 fixed constants \
-                   were tuned once on the first half of aalto-dev at G = 5)",
+                   model is trained on other participants (the verifier's 35 fixed constants \
+                   were tuned on the first half of aalto-dev at G = 5)",
         skipped_rows,
         results,
     };

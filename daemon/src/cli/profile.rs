@@ -4,11 +4,8 @@
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tikker_core::KeyCode;
 use tikker_core::monitor::{Monitor, OwnerModel, StoredFeed};
 use tikker_store::{EventFilter, StoredProfile};
-
-use crate::profile_words::rhythm_in_words;
 
 use super::RunContext;
 
@@ -72,6 +69,8 @@ struct ShownProfile<'a> {
     keys: usize,
     digraphs: usize,
     calibration: tikker_core::verify::calibration::Calibration,
+    /// How far the owner moved since enrolment (`null` for a profile saved before it was kept).
+    drift: Option<tikker_core::verify::drift::Drift>,
 }
 
 fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
@@ -90,61 +89,17 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
         keys: profile.keys.len(),
         digraphs: profile.digraphs.len(),
         calibration: model.calibration,
+        drift: model.drift(),
     };
     if json {
         outln!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(());
     }
-    let fade = tikker_core::monitor::MonitorConfig::default();
-    let confirm = context.config.monitor.monitor_config().confirm_keystrokes;
-    outln!(
-        "Profile of {user}: version {}, saved {}, learned from {} keystrokes (its enrolment and the typing judged yours since; the newest wait {confirm} keystrokes before they are learned, and older ones fade, so `tikker status` counts more key events).",
-        shown.version,
-        local_time(stored.created_us),
-        shown.keystrokes
-    );
-    match (shown.words_per_minute, shown.rhythm_consistency) {
-        (Some(wpm), Some(consistency)) => outln!(
-            "You type at {wpm:.0} words per minute (characters / 5 per minute of active typing, as `tikker stats` counts) with a rhythm consistency of {consistency:.2} ({}).",
-            rhythm_in_words(consistency)
-        ),
-        (Some(wpm), None) => outln!("You type at {wpm:.0} words per minute."),
-        _ => outln!("Not enough continuous typing yet to measure your speed."),
+    let monitor = context.config.monitor.monitor_config();
+    let saved = local_time(stored.created_us);
+    for sentence in crate::profile_words::describe(user, stored.version, &saved, &model, &monitor) {
+        outln!("{sentence}");
     }
-    if let (Some(hold), Some(ppt)) = (shown.median_hold_ms, shown.median_press_to_press_ms) {
-        outln!(
-            "You hold a key down for {hold:.0} ms and press the next one {ppt:.0} ms after the previous (medians)."
-        );
-    }
-    let mut keys: Vec<(u16, u64, f64)> = profile
-        .keys
-        .iter()
-        .filter_map(|(&key, w)| w.mean().map(|mean| (key, w.n, mean.exp())))
-        .collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    if !keys.is_empty() {
-        let listed: Vec<String> = keys
-            .iter()
-            .take(5)
-            .map(|(key, _, hold)| format!("{} {hold:.0} ms", KeyCode(*key).label()))
-            .collect();
-        outln!(
-            "It knows the hold times of {} keys and the timings of {} key pairs; your most used keys are held: {}.",
-            shown.keys,
-            shown.digraphs,
-            listed.join(", ")
-        );
-    }
-    outln!(
-        "Scores: a window at your median distance ({:.2}) scores 0.95, one at your 99th percentile ({:.2}) scores 0.40 (suspicious from there down).",
-        model.calibration.median,
-        model.calibration.tail
-    );
-    outln!(
-        "It learns only from windows judged yours; past {} keystrokes every statistic keeps {:.0} % of its weight, so recent typing counts most.",
-        fade.fade_after_keystrokes,
-        fade.fade_keep * 100.0
-    );
     Ok(())
 }
 
