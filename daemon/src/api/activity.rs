@@ -229,6 +229,8 @@ mod tests {
                 keystrokes,
                 active_us: 60_000_000,
                 characters: keystrokes,
+                intervals: 0,
+                interval_squares: 0,
             },
         }
     }
