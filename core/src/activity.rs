@@ -13,6 +13,13 @@
 //! not a pause, counts (with the character of the press ending it, if a text key) for the
 //! bucket of the press that *ends* it. This is the one definition of typing time and speed in
 //! tikker: days, hours and the whole range are sums of buckets.
+//!
+//! **Rhythm.** The same gaps are the bucket's press-to-press intervals (digraph latencies, in
+//! µs): a bucket keeps how many there were ([`ActivityTally::intervals`]) and the sum of their
+//! squares ([`ActivityTally::interval_squares`]); their sum is the active time. Sums pool
+//! across buckets, so the rhythm consistency of a day, a week or a month
+//! ([`ActivityTally::rhythm_consistency`]) is computed from the summed buckets exactly as if
+//! from every interval of the span.
 
 use serde::Serialize;
 
@@ -40,6 +47,11 @@ pub struct ActivityTally {
     pub active_us: i64,
     /// Characters typed during active time.
     pub characters: u64,
+    /// Press-to-press intervals counted as active time: the gaps of [`Self::active_us`] (so
+    /// their sum, in µs, is `active_us`).
+    pub intervals: u64,
+    /// The sum of the squares of those intervals, in µs².
+    pub interval_squares: u128,
 }
 
 impl ActivityTally {
@@ -49,6 +61,8 @@ impl ActivityTally {
         self.keystrokes += other.keystrokes;
         self.active_us += other.active_us;
         self.characters += other.characters;
+        self.intervals += other.intervals;
+        self.interval_squares += other.interval_squares;
     }
 
     /// Whether nothing was counted.
@@ -64,6 +78,33 @@ impl ActivityTally {
     /// Words per minute, `(characters / 5) / active minutes`, or `None` without active time.
     pub fn wpm(&self) -> Option<f64> {
         crate::typing::wpm(self.characters, self.active_us)
+    }
+
+    /// The mean press-to-press interval during active typing, in ms, or `None` without
+    /// intervals.
+    pub fn mean_interval_ms(&self) -> Option<f64> {
+        (self.intervals > 0).then(|| self.active_us as f64 / self.intervals as f64 / 1000.0)
+    }
+
+    /// Rhythm consistency of the stretch: `1 − std / mean` of its press-to-press intervals
+    /// (pauses excluded), clamped to [0, 1], as [`crate::features::rhythm_consistency`] defines
+    /// it for a profile. `std / mean` is the intervals' coefficient of variation, computed from
+    /// the pooled sums: with `n` intervals summing to `S` µs (the active time) whose squares sum
+    /// to `Q` µs², `mean = S / n` and `std² = (Q − S² / n) / (n − 1)` (the sample variance).
+    ///
+    /// Higher is steadier: 1 means every press came exactly as long after the one before as
+    /// the others; 0.5 means the intervals typically stray from their mean by half of it; 0
+    /// means they stray by as much as the mean or more. `None` with fewer than two intervals or
+    /// a mean of zero.
+    pub fn rhythm_consistency(&self) -> Option<f64> {
+        if self.intervals < 2 {
+            return None;
+        }
+        let n = self.intervals as f64;
+        let mean = self.active_us as f64 / n;
+        let spread = self.interval_squares as f64 - n * mean * mean;
+        let std = (spread / (n - 1.0)).max(0.0).sqrt();
+        crate::features::rhythm_consistency(mean, std)
     }
 }
 
@@ -86,12 +127,15 @@ impl ActivityMeter {
     /// Counts one event: returns its bucket's start and what it adds to that bucket.
     pub fn observe(&mut self, event: &KeyEvent) -> (i64, ActivityTally) {
         let before = self.speed;
-        self.speed.observe(event);
+        let interval = self.speed.observe(event);
         let tally = ActivityTally {
             events: 1,
             keystrokes: u64::from(event.action == KeyAction::Press),
             active_us: self.speed.active_us - before.active_us,
             characters: self.speed.characters - before.characters,
+            intervals: u64::from(interval.is_some()),
+            // An interval is never negative (see `SpeedMeter::observe_counted_press`).
+            interval_squares: interval.map_or(0, |gap| u128::from(gap.unsigned_abs()).pow(2)),
         };
         (bucket_start(event.time_us), tally)
     }
@@ -137,6 +181,7 @@ impl ActivityBuilder {
 mod tests {
     use super::*;
     use crate::key::KeyCode;
+    use crate::typing::PAUSE_US;
 
     const S: i64 = 1_000_000;
 
@@ -169,7 +214,9 @@ mod tests {
                 events: 2,
                 keystrokes: 1,
                 active_us: 0,
-                characters: 0
+                characters: 0,
+                intervals: 0,
+                interval_squares: 0
             }
         );
         assert_eq!(
@@ -178,7 +225,9 @@ mod tests {
                 events: 1,
                 keystrokes: 1,
                 active_us: 3 * S / 2,
-                characters: 1
+                characters: 1,
+                intervals: 1,
+                interval_squares: (3 * S as u128 / 2).pow(2)
             }
         );
     }
@@ -196,5 +245,72 @@ mod tests {
         assert_eq!(tally.characters, 1);
         let wpm = tally.wpm().unwrap();
         assert!((wpm - 0.2 / ((S - 100) as f64 / 60e6)).abs() < 1e-9);
+    }
+
+    /// Presses of one session at the given times (ms), each released 50 ms later.
+    fn typed(builder: &mut ActivityBuilder, session: i64, times_ms: &[i64]) {
+        for t in times_ms {
+            builder.push(session, &KeyEvent::press(t * 1000, KeyCode(30)));
+            builder.push(session, &KeyEvent::release(t * 1000 + 50_000, KeyCode(30)));
+        }
+    }
+
+    #[test]
+    fn rhythm_consistency_is_one_minus_the_intervals_coefficient_of_variation() {
+        // Steady: every interval 200 ms.
+        let mut builder = ActivityBuilder::new();
+        typed(&mut builder, 1, &[0, 200, 400, 600, 800]);
+        let steady = builder.finish()[0].tally;
+        assert_eq!(steady.intervals, 4);
+        assert_eq!(steady.interval_squares, 4 * 200_000u128.pow(2));
+        assert_eq!(steady.mean_interval_ms(), Some(200.0));
+        assert_eq!(steady.rhythm_consistency(), Some(1.0));
+        // Uneven: 100, 300, 100, 300 ms (mean 200, sample std √(4·100²/3) ≈ 115.5 ms), and a
+        // pause that counts for nothing.
+        let mut builder = ActivityBuilder::new();
+        typed(&mut builder, 1, &[0, 100, 400, 500, 800, 5_000]);
+        let uneven = builder.finish()[0].tally;
+        assert_eq!(uneven.intervals, 4);
+        let expected = 1.0 - (4.0f64 * 100.0 * 100.0 / 3.0).sqrt() / 200.0;
+        let got = uneven.rhythm_consistency().unwrap();
+        assert!((got - expected).abs() < 1e-12, "{got} != {expected}");
+        // Wildly uneven typing is clamped at 0; one interval says nothing.
+        let mut builder = ActivityBuilder::new();
+        typed(&mut builder, 1, &[0, 10, 20, 30, 2_000]);
+        assert_eq!(builder.finish()[0].tally.rhythm_consistency(), Some(0.0));
+        let mut builder = ActivityBuilder::new();
+        typed(&mut builder, 1, &[0, 150]);
+        assert_eq!(builder.finish()[0].tally.rhythm_consistency(), None);
+        assert_eq!(ActivityTally::default().mean_interval_ms(), None);
+    }
+
+    #[test]
+    fn rhythm_consistency_from_summed_buckets_equals_that_of_all_their_intervals() {
+        // Typing across three quarter hours, with irregular gaps.
+        let times: Vec<i64> = (0..400i64)
+            .scan(0, |t, i| {
+                *t += 80 + (i * 37) % 230;
+                Some(*t + if i > 200 { 900_000 } else { 0 })
+            })
+            .collect();
+        let mut builder = ActivityBuilder::new();
+        typed(&mut builder, 1, &times);
+        let buckets = builder.finish();
+        assert!(buckets.len() >= 2, "{}", buckets.len());
+        let mut pooled = ActivityTally::default();
+        for b in &buckets {
+            pooled.add(&b.tally);
+        }
+        let gaps: Vec<f64> = times
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as f64 * 1000.0)
+            .filter(|g| *g <= PAUSE_US as f64)
+            .collect();
+        assert_eq!(pooled.intervals, gaps.len() as u64);
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (gaps.len() - 1) as f64;
+        let direct = 1.0 - var.sqrt() / mean;
+        let got = pooled.rhythm_consistency().unwrap();
+        assert!((got - direct).abs() < 1e-9, "{got} != {direct}");
     }
 }

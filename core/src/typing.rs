@@ -34,23 +34,29 @@ pub struct SpeedMeter {
 }
 
 impl SpeedMeter {
-    /// Feeds one event; only presses matter.
-    pub fn observe(&mut self, event: &KeyEvent) {
+    /// Feeds one event; only presses matter. Returns the press-to-press interval (µs) the
+    /// event ended, if it counted as active typing time (see [`SpeedMeter::observe_counted_press`]).
+    pub fn observe(&mut self, event: &KeyEvent) -> Option<i64> {
         if event.action != KeyAction::Press {
-            return;
+            return None;
         }
-        self.observe_press(event.time_us, event.key);
+        self.observe_press(event.time_us, event.key)
     }
 
     /// Feeds one key press; it counts as a character if it is a text key
-    /// ([`KeyCode::is_text_key`]).
-    pub fn observe_press(&mut self, time_us: i64, key: KeyCode) {
-        self.observe_counted_press(time_us, key.is_text_key());
+    /// ([`KeyCode::is_text_key`]). Returns the interval it ended, as
+    /// [`SpeedMeter::observe_counted_press`].
+    pub fn observe_press(&mut self, time_us: i64, key: KeyCode) -> Option<i64> {
+        self.observe_counted_press(time_us, key.is_text_key())
     }
 
     /// Feeds one key press whose caller decides whether it counts as a character (the HTTP API
     /// counts every press but modifiers, because its clients number keys in several ways).
-    pub fn observe_counted_press(&mut self, time_us: i64, is_character: bool) {
+    /// Returns the press-to-press interval (µs) since the previous press when it is not a pause
+    /// (0 to [`PAUSE_US`] inclusive): the gap just added to the active time; `None` for the
+    /// first press of a burst.
+    pub fn observe_counted_press(&mut self, time_us: i64, is_character: bool) -> Option<i64> {
+        let mut interval = None;
         if let Some(last) = self.last_press_us {
             let gap = time_us - last;
             if (0..=PAUSE_US).contains(&gap) {
@@ -58,9 +64,11 @@ impl SpeedMeter {
                 if is_character {
                     self.characters += 1;
                 }
+                interval = Some(gap);
             }
         }
         self.last_press_us = Some(time_us);
+        interval
     }
 
     /// Forgets the last press, so that the next one opens a new burst (a new session).

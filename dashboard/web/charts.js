@@ -44,6 +44,10 @@ export function draw(id, option) {
     animation: false,
     ...option,
   }, true);
+  // The colour ECharts draws the chart's text in, as applied (the browser tests compare the
+  // light and dark themes with it).
+  const applied = chart.getOption().textStyle;
+  el.dataset.textColor = (Array.isArray(applied) ? applied[0] : applied)?.color || '';
   // How many data points the chart shows (the browser tests read it).
   const series = Array.isArray(option.series) ? option.series : [option.series];
   el.dataset.points = String(series.reduce((n, s) => n + (s && Array.isArray(s.data)

@@ -160,13 +160,27 @@ async function activity() {
       { type: 'line', name: 'Words per minute', connectNulls: false, itemStyle: { color: p.accent }, data: data.trend.map((t) => (t.wpm === null ? null : Math.round(t.wpm * 10) / 10)) },
     ],
   });
+  draw('chart-rhythm', {
+    grid: { left: 56, right: 64, top: 56, bottom: 36 },
+    legend: { top: 4, textStyle: { color: p.text } },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    xAxis: { type: 'category', data: data.trend.map((t) => t.start), axisLabel: { color: p.muted } },
+    yAxis: [
+      { type: 'value', name: 'consistency (0–1)', min: 0, max: 1, nameTextStyle: { color: p.muted }, axisLabel: { color: p.muted } },
+      { type: 'value', name: 'ms between presses', min: 0, nameTextStyle: { color: p.muted }, axisLabel: { color: p.muted }, splitLine: { show: false } },
+    ],
+    series: [
+      { type: 'bar', name: 'Mean time between presses (ms)', yAxisIndex: 1, barMaxWidth: 16, itemStyle: { color: p.line }, data: data.trend.map((t) => (t.mean_interval_ms === null ? null : Math.round(t.mean_interval_ms))) },
+      { type: 'line', name: 'Rhythm consistency (higher = steadier)', connectNulls: false, itemStyle: { color: p.good }, data: data.trend.map((t) => (t.rhythm_consistency === null ? null : Math.round(t.rhythm_consistency * 100) / 100)) },
+    ],
+  });
   $('trend-rhythm').textContent = profileRhythm();
 }
 
-/** The rhythm consistency of the stored profile, in words (the rollups keep no rhythm). */
+/** The rhythm consistency of the stored profile, for comparison with the chart's. */
 function profileRhythm() {
   return profileCache && profileCache.rhythm_consistency !== null
-    ? `Rhythm consistency of your profile (its recent typing): ${fmt(profileCache.rhythm_consistency, 2)}.`
+    ? `Your profile's rhythm consistency (weighing recent typing most): ${fmt(profileCache.rhythm_consistency, 2)}.`
     : '';
 }
 

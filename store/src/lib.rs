@@ -187,6 +187,8 @@ pub struct Store {
     encrypted: bool,
     /// Whether the schema has the `activity` rollups (always, but in migration tests).
     rollups: bool,
+    /// Whether the rollups have the interval columns (always, but in migration tests).
+    rollup_intervals: bool,
 }
 
 /// How long a connection waits for another process's write transaction.
@@ -257,6 +259,7 @@ impl Store {
             cursors: std::collections::HashMap::new(),
             encrypted: encryption.is_on(),
             rollups: version >= schema::ACTIVITY_SINCE,
+            rollup_intervals: version >= schema::INTERVALS_SINCE,
         })
     }
 

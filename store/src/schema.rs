@@ -180,11 +180,26 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE sessions ADD COLUMN device_id INTEGER REFERENCES devices (id);
     "#,
+    // 8: the rhythm of each activity bucket: how many press-to-press intervals its active time
+    // holds (their sum is `active_us`) and the sum of their squares (µs²), so that a span's
+    // rhythm consistency is computed from summed rows (`tikker_core::activity`). Rows of the
+    // events already stored are counted once by `Store::open` (the
+    // `activity_intervals_backfill` setting); rows whose raw events are gone keep 0: no rhythm.
+    r#"
+    ALTER TABLE activity ADD COLUMN intervals INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE activity ADD COLUMN interval_squares INTEGER NOT NULL DEFAULT 0;
+    INSERT INTO settings (key, value) VALUES ('activity_intervals_backfill', 'pending')
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    "#,
 ];
 
 /// The first schema version with the `activity` rollups; stores opened at an older version (in
 /// migration tests) write no rollups.
 pub const ACTIVITY_SINCE: u32 = 5;
+
+/// The first schema version whose `activity` rollups keep the press-to-press intervals
+/// (`intervals`, `interval_squares`).
+pub const INTERVALS_SINCE: u32 = 8;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

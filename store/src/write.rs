@@ -87,7 +87,7 @@ impl Store {
             tail: &mut self.tail,
             pending_tail,
             cursors: &mut self.cursors,
-            activity: PendingActivity::default(),
+            activity: PendingActivity::new(self.rollup_intervals),
             rollups: self.rollups,
             events: 0,
         })

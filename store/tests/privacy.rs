@@ -7,6 +7,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use tikker_core::activity::{ActivityBucket, ActivityBuilder, BUCKET_US};
 use tikker_core::stats::StatsBuilder;
+use tikker_core::typing::PAUSE_US;
 use tikker_core::{KeyCode, KeyEvent};
 use tikker_store::schema::SCHEMA_VERSION;
 use tikker_store::{DbKey, Encryption, EventFilter, NewSession, SessionId, Store, StoreError};
@@ -171,7 +172,25 @@ proptest! {
                 store.append(id, chunk).unwrap();
             }
         }
-        prop_assert_eq!(store.activity(None, None, None).unwrap(), recounted(&store));
+        let stored = store.activity(None, None, None).unwrap();
+        prop_assert_eq!(&stored, &recounted(&store));
+        // The rhythm columns, against the intervals read straight off each session's presses:
+        // gaps of 0 to 2 s between consecutive presses of a session, in µs.
+        let mut gaps: Vec<i64> = Vec::new();
+        for part in [&events[..split], &events[split..]] {
+            let presses: Vec<i64> = part
+                .iter()
+                .filter(|e| e.action == tikker_core::KeyAction::Press)
+                .map(|e| e.time_us)
+                .collect();
+            gaps.extend(presses.windows(2).map(|w| w[1] - w[0]).filter(|g| *g <= PAUSE_US));
+        }
+        let intervals: u64 = stored.iter().map(|b| b.tally.intervals).sum();
+        let squares: u128 = stored.iter().map(|b| b.tally.interval_squares).sum();
+        let active: i64 = stored.iter().map(|b| b.tally.active_us).sum();
+        prop_assert_eq!(intervals, gaps.len() as u64);
+        prop_assert_eq!(squares, gaps.iter().map(|g| (*g as u128) * (*g as u128)).sum::<u128>());
+        prop_assert_eq!(active, gaps.iter().sum::<i64>());
     }
 }
 
@@ -194,6 +213,76 @@ fn a_migrated_database_counts_the_rollups_of_the_typing_stored_before_them() {
     drop(store);
     let again = Store::open(&path, &Encryption::Off).unwrap();
     assert_eq!(again.activity(None, None, None).unwrap(), rollups);
+}
+
+#[test]
+fn a_database_migrated_from_schema_7_gets_the_rhythm_of_the_typing_still_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tikker.db");
+    let day = 86_400_000_000i64;
+    {
+        // Schema 7: rollups without intervals, kept by every write; then retention prunes the
+        // first day's raw events (their rollups stay).
+        let mut old = Store::open_at_version(&path, &Encryption::Off, 7).unwrap();
+        assert_eq!(old.schema_version().unwrap(), 7);
+        // What a tikker of schema 7 did when it opened the database.
+        old.backfill_activity().unwrap();
+        let first = new_session(&mut old, "me", "s1", T0);
+        old.append(first, &typing(T0, 300, 150_000, &[30, 31, 32]))
+            .unwrap();
+        let second = new_session(&mut old, "me", "s2", T0 + day);
+        // Uneven typing over several quarter hours, in batches.
+        let mut events: Vec<KeyEvent> = (0..2_000i64)
+            .flat_map(|i| {
+                let t = T0 + day + i * 140_000 + (i * 7_919) % 90_000 + (i / 500) * BUCKET_US;
+                [
+                    KeyEvent::press(t, KeyCode(30)),
+                    KeyEvent::release(t + 60_000, KeyCode(30)),
+                ]
+            })
+            .collect();
+        events.sort_by_key(|e| e.time_us);
+        for chunk in events.chunks(333) {
+            old.append(second, chunk).unwrap();
+        }
+        old.prune_raw_before(T0 + day).unwrap();
+    }
+    let store = Store::open(&path, &Encryption::Off).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let rollups = store.activity(None, None, None).unwrap();
+    let (pruned, kept): (Vec<&ActivityBucket>, Vec<&ActivityBucket>) =
+        rollups.iter().partition(|b| b.start_us < T0 + day);
+    assert!(!pruned.is_empty() && kept.len() >= 4, "{rollups:?}");
+    // The pruned day keeps its counts and has no rhythm (its intervals are unknown) …
+    for b in &pruned {
+        assert!(b.tally.keystrokes > 0);
+        assert_eq!((b.tally.intervals, b.tally.interval_squares), (0, 0));
+        assert_eq!(b.tally.rhythm_consistency(), None);
+    }
+    assert_eq!(pruned.iter().map(|b| b.tally.keystrokes).sum::<u64>(), 300);
+    // … the day still stored has exactly what a recount of its events gives.
+    let recount = recounted(&store);
+    assert_eq!(
+        kept.iter().map(|b| **b).collect::<Vec<_>>(),
+        recount,
+        "the intervals of the typing still stored are counted"
+    );
+    assert!(kept.iter().all(|b| {
+        b.tally.intervals > 0
+            && b.tally
+                .rhythm_consistency()
+                .is_some_and(|c| c > 0.0 && c < 1.0)
+    }));
+    assert_eq!(store.setting("activity_intervals_backfill").unwrap(), None);
+    // Counted once: with the raw events gone, opening again changes nothing.
+    drop(store);
+    let mut again = Store::open(&path, &Encryption::Off).unwrap();
+    again
+        .prune_raw_before(T0 + 2 * day + 4 * BUCKET_US)
+        .unwrap();
+    drop(again);
+    let third = Store::open(&path, &Encryption::Off).unwrap();
+    assert_eq!(third.activity(None, None, None).unwrap(), rollups);
 }
 
 #[test]

@@ -522,6 +522,14 @@ pub struct ActivitySpanOut {
     pub active_minutes: f64,
     /// Words per minute of active typing (characters / 5 per minute), if there was any.
     pub wpm: Option<f64>,
+    /// Rhythm consistency of the span's typing, from 0 to 1: `1 − std / mean` of its
+    /// press-to-press intervals (gaps up to 2 s), pooled over its quarter hours. Higher is
+    /// steadier: 1 is a perfectly even rhythm, 0.5 means the intervals typically stray from
+    /// their mean by half of it. `None` with fewer than two intervals, or for typing whose raw
+    /// events were pruned before tikker kept intervals (schema 8).
+    pub rhythm_consistency: Option<f64>,
+    /// The mean press-to-press interval of active typing, in ms, if there was any.
+    pub mean_interval_ms: Option<f64>,
 }
 
 /// Key presses in one hour of the week, over the past year.

@@ -1,7 +1,8 @@
 //! `GET /activity`: the dashboard's view of typing over time, summed from the quarter-hour
 //! rollups (`tikker_store`'s `activity` table, one row per quarter hour with typing), never
 //! from the raw events: today per quarter hour, the past year per local day, per hour of the
-//! week, and the last 30 days, 26 weeks or 12 months. One indexed read of at most a year of
+//! week, and the last 30 days, 26 weeks or 12 months (keystrokes, active time, words per
+//! minute and rhythm consistency, each span's from its buckets' pooled sums). One indexed read of at most a year of
 //! rows (35,040 quarter hours), summed here.
 
 use std::collections::BTreeMap;
@@ -73,6 +74,8 @@ fn span_out(start: String, tally: &ActivityTally) -> ActivitySpanOut {
         keystrokes: tally.keystrokes,
         active_minutes: tally.active_minutes(),
         wpm: tally.wpm(),
+        rhythm_consistency: tally.rhythm_consistency(),
+        mean_interval_ms: tally.mean_interval_ms(),
     }
 }
 
@@ -181,8 +184,8 @@ pub fn summarize(
 }
 
 /// Typing over time for the dashboard, from the quarter-hour rollups: today per quarter hour,
-/// the past year per local day and per hour of the week, and WPM over the last 30 days, 26
-/// weeks or 12 months.
+/// the past year per local day and per hour of the week, and WPM and rhythm consistency over
+/// the last 30 days, 26 weeks or 12 months.
 #[utoipa::path(get, path = "/activity", tag = "daemon", params(ActivityQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "Activity", body = ActivityOut),
@@ -221,7 +224,14 @@ pub async fn activity(
 mod tests {
     use super::*;
 
+    /// A bucket of `keystrokes` presses whose `keystrokes − 1` intervals fill a minute of
+    /// active time, alternating between 0.5 and 1.5 times their mean.
     fn bucket(at: &str, keystrokes: u64) -> ActivityBucket {
+        let intervals = keystrokes - 1;
+        let mean = 60_000_000 / intervals as u128;
+        let interval_squares = (0..intervals as u128)
+            .map(|i| if i % 2 == 0 { mean / 2 } else { 3 * mean / 2 }.pow(2))
+            .sum();
         ActivityBucket {
             start_us: at.parse::<Timestamp>().unwrap().as_microsecond(),
             tally: ActivityTally {
@@ -229,6 +239,8 @@ mod tests {
                 keystrokes,
                 active_us: 60_000_000,
                 characters: keystrokes,
+                intervals,
+                interval_squares,
             },
         }
     }
@@ -281,6 +293,31 @@ mod tests {
             out.trend[..24]
                 .iter()
                 .all(|s| s.keystrokes == 0 && s.wpm.is_none())
+        );
+        // Rhythm: a quarter hour of intervals straying by half their mean is 0.5 consistent;
+        // a span's figure pools its buckets' sums.
+        let quarter = out
+            .today
+            .quarters
+            .last()
+            .unwrap()
+            .rhythm_consistency
+            .unwrap();
+        assert!((quarter - 0.5).abs() < 0.01, "{quarter}");
+        assert_eq!(
+            out.today.quarters.last().unwrap().mean_interval_ms,
+            Some(60_000.0 / 199.0)
+        );
+        let mut pooled = ActivityTally::default();
+        for b in &buckets[2..] {
+            pooled.add(&b.tally);
+        }
+        assert_eq!(last.rhythm_consistency, pooled.rhythm_consistency());
+        assert!(last.rhythm_consistency.is_some());
+        assert!(
+            out.trend[..24]
+                .iter()
+                .all(|s| s.rhythm_consistency.is_none())
         );
         let months = summarize(&buckets, Bucket::Month, &now, None).unwrap();
         assert_eq!(months.trend.len(), 12);
