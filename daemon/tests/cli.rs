@@ -801,3 +801,73 @@ fn token_writes_the_token_only() {
     assert_eq!(String::from_utf8(again.stdout).unwrap(), token);
     assert!(again.stderr.is_empty());
 }
+
+/// `--db` naming a folder, or a file that is not a database, is refused with an error naming it,
+/// and nothing about it changes: not its mode (a folder at 0600 could no longer be entered), not
+/// its bytes; with a key already made and without encryption alike.
+#[test]
+fn db_naming_a_folder_or_a_non_database_file_is_refused_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // A key exists already (a real database was made), so the store itself is reached too.
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(home.path().join("real.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let plaintext = write(
+        &home.path().join("plain.toml"),
+        "[store]\nencryption = \"off\"\n",
+    );
+    let folder = home.path().join("dirtest");
+    std::fs::create_dir_all(folder.join("sub")).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let junk = write(&home.path().join("junk.db"), "not a database\n");
+    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let commands: [&[&str]; 4] = [
+        &["stats"],
+        &["export", "--format", "jsonl"],
+        &["forget", "--last", "1h"],
+        &["import", "--format", "events-csv", csv.to_str().unwrap()],
+    ];
+    for config in [None, Some(&plaintext)] {
+        for args in commands {
+            let mut cmd = tikker(home.path());
+            if let Some(config) = config {
+                cmd.arg("--config").arg(config);
+            }
+            cmd.arg("--db")
+                .arg(&folder)
+                .args(args)
+                .assert()
+                .failure()
+                .stderr(
+                    predicate::str::contains(folder.to_str().unwrap())
+                        .and(predicate::str::contains("is a folder")),
+                );
+            assert_eq!(mode(&folder), 0o755, "{config:?} {args:?}");
+            assert!(folder.join("sub").is_dir());
+            assert!(!folder.join("tikker.db").exists());
+
+            let mut cmd = tikker(home.path());
+            if let Some(config) = config {
+                cmd.arg("--config").arg(config);
+            }
+            cmd.arg("--db")
+                .arg(&junk)
+                .args(args)
+                .assert()
+                .failure()
+                .stderr(
+                    predicate::str::contains(junk.to_str().unwrap())
+                        .and(predicate::str::contains("is not a tikker database")),
+                );
+            assert_eq!(mode(&junk), 0o644, "{config:?} {args:?}");
+            assert_eq!(std::fs::read(&junk).unwrap(), b"not a database\n");
+        }
+    }
+}

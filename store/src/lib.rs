@@ -143,6 +143,15 @@ pub enum StoreError {
         /// The database.
         path: PathBuf,
     },
+    /// The path is a folder, a device or a file that is not a database: refused before anything
+    /// about it (its mode included) is changed.
+    #[error("{}: {why}", path.display())]
+    NotADatabase {
+        /// The path.
+        path: PathBuf,
+        /// What it is and what to do.
+        why: String,
+    },
     /// A path tikker would write or protect is a symlink or belongs to another account: it is
     /// refused, since whoever made it could point tikker at a file of their choosing or at one of
     /// the user's own files.
@@ -203,7 +212,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::WrongKey`], [`StoreError::NeedsKey`], [`StoreError::InUse`] (a plaintext
     /// database to encrypt is open elsewhere), [`StoreError::NotYours`] (a symlink or another
-    /// account's file), [`StoreError::NewerSchema`], and SQLite or file errors.
+    /// account's file), [`StoreError::NotADatabase`] (a folder, or a file that is not a
+    /// database: left untouched), [`StoreError::NewerSchema`], and SQLite or file errors.
     pub fn open(path: &Path, encryption: &Encryption) -> Result<Store, StoreError> {
         let mut store = Self::open_at_version(path, encryption, schema::SCHEMA_VERSION)?;
         store.backfill_activity()?;
@@ -378,7 +388,14 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
         let mut companion = path.as_os_str().to_owned();
         companion.push(suffix);
         check_own_path(Path::new(&companion))?;
+        match fs::metadata(&companion) {
+            Ok(metadata) => encryption::check_regular_file(Path::new(&companion), &metadata)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(Path::new(&companion), "reading its type")(e)),
+        }
     }
+    // A folder, device or a file that is not a database is refused before any mode changes.
+    encryption::file_kind(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
             create_private_dir(parent)?;
