@@ -726,3 +726,65 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
     );
     assert!(daemon.terminate().success(), "{}", daemon.log());
 }
+
+/// A request that declares a body over the limit (8 MiB) and never sends it is answered `413`
+/// at once from its Content-Length, and its connection closed: it holds no connection, so 300 of
+/// them (more than the connection cap of 256) leave the API answering.
+#[test]
+fn a_body_declared_over_the_limit_is_refused_at_once_without_being_sent() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    for declared in ["9437184", "99999999999"] {
+        let start = Instant::now();
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(
+                format!(
+                    "POST /patterns/detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                     application/json\r\nContent-Length: {declared}\r\n\r\n{{}}"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        // Nothing more is sent; the answer comes, and the server closes the connection.
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let took = start.elapsed();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 413"), "{declared}: {text}");
+        assert!(text.contains("8 MiB"), "{text}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{declared}: answered in {took:?}"
+        );
+    }
+    let held: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            stream
+                .write_all(
+                    b"POST /patterns/detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                      application/json\r\nContent-Length: 9000000\r\n\r\n",
+                )
+                .unwrap();
+            stream
+        })
+        .collect();
+    for mut stream in held {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 413") || text.starts_with("HTTP/1.1 503"),
+            "{text}"
+        );
+    }
+    let (status, _) = tcp(server.port, "GET", "/health", &[], None);
+    assert_eq!(status, 200);
+}
