@@ -871,3 +871,31 @@ fn db_naming_a_folder_or_a_non_database_file_is_refused_untouched() {
         }
     }
 }
+
+/// `log_level = "warning"` is no level (`tracing` would read it as a target and log nothing
+/// else, alerts included): `tikker config` and `tikker daemon` refuse it, naming the key, the
+/// value and the levels accepted.
+#[test]
+fn a_log_level_that_is_not_a_level_is_refused_by_config_and_daemon() {
+    let home = tempfile::tempdir().unwrap();
+    let config = write(&home.path().join("l.toml"), "log_level = \"warning\"\n");
+    for args in [&["config"][..], &["daemon", "--listen", "127.0.0.1:0"][..]] {
+        tikker(home.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(home.path().join("t.db"))
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains("log_level = \"warning\"")
+                    .and(predicate::str::contains("l.toml"))
+                    .and(predicate::str::contains(
+                        "off, error, warn, info, debug, trace",
+                    )),
+            );
+    }
+    assert!(!home.path().join("t.db").exists());
+}
