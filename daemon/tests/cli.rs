@@ -899,3 +899,76 @@ fn a_log_level_that_is_not_a_level_is_refused_by_config_and_daemon() {
     }
     assert!(!home.path().join("t.db").exists());
 }
+
+/// Rows whose key names no key (`-3` was read as the key 3, `x11:3` stored as an unknown key) or
+/// whose user or session carries a control character are refused like every bad row: file, line
+/// and reason, and nothing of the file imported. A missing file is named, and nothing is made.
+#[test]
+fn bad_keys_and_control_characters_are_refused_with_file_line_and_reason() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    for (name, row, reason) in [
+        (
+            "negative.csv",
+            "u,codem,1000,-3,press",
+            "unknown key \"-3\"",
+        ),
+        (
+            "x11.csv",
+            "u,x11bad,1000,x11:3,press",
+            "unknown key \"x11:3\"",
+        ),
+        ("x11high.csv", "u,x11bad,1000,x11:256,press", "x11:256"),
+        (
+            "bel.csv",
+            "u\u{7},s,1000,a,press",
+            "control character U+0007",
+        ),
+        (
+            "esc.csv",
+            "u,s\u{1b}[2J,1000,a,press",
+            "control character U+001B",
+        ),
+    ] {
+        let path = write(
+            &home.path().join(name),
+            &format!("user,session,timestamp_ms,key,event\n{row}\n"),
+        );
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv"])
+            .arg(&path)
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains(format!("{name}:2: "))
+                    .and(predicate::str::contains(reason))
+                    .and(predicate::str::contains(
+                        "nothing of this file was imported",
+                    )),
+            );
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+
+    let fresh = home.path().join("fresh.db");
+    for (missing, named) in [
+        ("/nonexistent/keys.csv", "/nonexistent/keys.csv"),
+        ("-", "-"),
+    ] {
+        tikker(home.path())
+            .arg("--db")
+            .arg(&fresh)
+            .args(["import", "--format", "events-csv", missing])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(named).and(predicate::str::contains("No such file")));
+    }
+    assert!(!fresh.exists(), "a failed import made a database");
+}
