@@ -788,3 +788,98 @@ fn a_body_declared_over_the_limit_is_refused_at_once_without_being_sent() {
     let (status, _) = tcp(server.port, "GET", "/health", &[], None);
     assert_eq!(status, 200);
 }
+
+/// `Authorization: bearer <token>` is the token too (the scheme's name is case-insensitive, RFC
+/// 7235); and the dashboard's session cookie is honoured only from a request that says it comes
+/// from the dashboard's own origin (`Sec-Fetch-Site`): without the header (curl, a program that
+/// took the cookie) it is refused (403), as the README says.
+#[test]
+fn the_token_scheme_is_case_insensitive_and_the_session_needs_sec_fetch_site() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let token = token(&home);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let (status, answer) = tcp(
+            port,
+            "GET",
+            "/stats/daily",
+            &[("Authorization", &format!("{scheme} {token}"))],
+            None,
+        );
+        assert_eq!(status, 200, "{scheme}: {answer}");
+    }
+    let (status, _) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[("Authorization", &format!("Basic {token}"))],
+        None,
+    );
+    assert_eq!(status, 401);
+
+    // A session: a one-time code (with the token), spent for the cookie.
+    let (status, code) = tcp(
+        port,
+        "POST",
+        "/dashboard/code",
+        &[("Authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(status, 200, "{code}");
+    let url = code["url"].as_str().unwrap();
+    let path = &url[url.find("/dashboard/").unwrap()..];
+    let (status, head, _) = exchange_with_headers(
+        TcpStream::connect(("127.0.0.1", port)).unwrap(),
+        "GET",
+        path,
+        &[("Host", &format!("127.0.0.1:{port}"))],
+        None,
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_else(|| panic!("no cookie: {head}"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let host = format!("127.0.0.1:{port}");
+    let (status, answer) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[("Host", &host), ("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("Sec-Fetch-Site"),
+        "{answer}"
+    );
+    let (status, answer) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Sec-Fetch-Site", "same-site"),
+        ],
+        None,
+    );
+    assert_eq!(status, 403);
+}
