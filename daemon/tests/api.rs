@@ -883,3 +883,58 @@ fn the_token_scheme_is_case_insensitive_and_the_session_needs_sec_fetch_site() {
     );
     assert_eq!(status, 403);
 }
+
+/// Every route sorts errors the README's way: malformed JSON is 400; a body or query parameter
+/// of the wrong type, negative or out of range is 422 naming the field, in tikker's words (not
+/// the web framework's "Failed to deserialize").
+#[test]
+fn wrong_values_are_422_naming_the_field_in_bodies_and_queries() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&home));
+    let auth = [("Authorization", bearer.as_str())];
+    for (method, path, body, field) in [
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": -1}"#),
+            "duration_s",
+        ),
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": 1e20}"#),
+            "duration_s",
+        ),
+        ("POST", "/pause", Some(r#"{"duration_s": 0}"#), "duration_s"),
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": "1h"}"#),
+            "duration_s",
+        ),
+        (
+            "POST",
+            "/data/forget",
+            Some(r#"{"last_minutes": -5}"#),
+            "last_minutes",
+        ),
+        ("GET", "/activity?bucket=year", None, "bucket"),
+        ("GET", "/scores?limit=abc", None, "limit"),
+        ("GET", "/alerts?limit=-1", None, "limit"),
+    ] {
+        let (status, answer) = tcp(port, method, path, &auth, body);
+        assert_eq!(status, 422, "{method} {path} {body:?}: {answer}");
+        assert_eq!(answer["field"], field, "{method} {path} {body:?}: {answer}");
+        let error = answer["error"].as_str().unwrap();
+        assert!(
+            !error.contains("Failed to deserialize"),
+            "{path}: the framework's words: {error}"
+        );
+    }
+    for (path, body) in [("/pause", "{\"duration_s\": "), ("/data/forget", "x")] {
+        let (status, answer) = tcp(port, "POST", path, &auth, Some(body));
+        assert_eq!(status, 400, "{path} {body:?}: {answer}");
+    }
+}
