@@ -395,6 +395,8 @@ fn status_json_without_a_daemon_says_not_running_and_fails() {
 fn from_and_to_take_words_spans_dates_and_instants() {
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("tikker.db");
+    // A given --db must exist for a command that reads it.
+    drop(common::open_store(&db));
     for from in [
         "today",
         "yesterday",
@@ -426,6 +428,17 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
     use tikker_store::{StoredAlert, StoredScore};
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("tikker.db");
+    // A given --db must exist for a command that reads it (none is made) ...
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("alerts")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("there is no tikker database"));
+    assert!(!db.exists());
+    // ... and an empty one has no alerts.
+    drop(common::open_store(&db));
     tikker(home.path())
         .arg("--db")
         .arg(&db)
@@ -971,4 +984,63 @@ fn bad_keys_and_control_characters_are_refused_with_file_line_and_reason() {
             .stderr(predicate::str::contains(named).and(predicate::str::contains("No such file")));
     }
     assert!(!fresh.exists(), "a failed import made a database");
+}
+
+/// The commands that read what is stored (stats, export, scores, alerts, forget, "It was me"
+/// without a daemon) on a database that is not there (a mistyped --db) fail naming the path and
+/// make nothing: no database, no folders, no key.
+#[test]
+fn reading_commands_on_a_missing_database_name_it_and_make_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let typo = home.path().join("typo/dir/x.db");
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["export", "--format", "jsonl"],
+        &["scores"],
+        &["alerts"],
+        &["alerts", "--false", "1"],
+        &["forget", "--last", "1h"],
+    ] {
+        tikker(home.path())
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .arg("--db")
+            .arg(&typo)
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains("there is no tikker database at")
+                    .and(predicate::str::contains(typo.to_str().unwrap())),
+            );
+    }
+    assert!(!home.path().join("typo").exists(), "folders were made");
+    assert!(
+        !home.path().join("config/tikker/tikker.key").exists(),
+        "a key was made for no database"
+    );
+    // The default database may be missing (a fresh install): it is made, in tikker's folder.
+    tikker(home.path())
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+    // `forget --last 0s` is worded for a span, not a pause.
+    tikker(home.path())
+        .arg("--db")
+        .arg(&typo)
+        .args(["forget", "--last", "0s"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("\"0s\" is no time at all")
+                .and(predicate::str::contains("pause").not()),
+        );
 }

@@ -68,7 +68,7 @@ fn mark_false(context: &RunContext, id: i64, json: bool) -> anyhow::Result<()> {
         Ok(alert) => (alert, true),
         Err(LinkError::NotRunning(_)) => {
             let marked = context
-                .open_store()?
+                .open_existing_store()?
                 .mark_alert_false(id, tikker_capture::clock::now_us())?
                 .ok_or_else(|| {
                     anyhow::anyhow!("no alert has id {id} (`tikker alerts` lists them)")
@@ -113,7 +113,9 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
     }
     let args = args.range;
     let (from, to) = args.range()?;
-    let alerts = context.open_store()?.alerts_between(from, to, args.limit)?;
+    let alerts = context
+        .open_existing_store()?
+        .alerts_between(from, to, args.limit)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let alerts: Vec<_> = alerts.into_iter().map(alert_out).collect();
@@ -174,7 +176,9 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
 /// `tikker scores`.
 pub fn scores(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
     let (from, to) = args.range()?;
-    let scores = context.open_store()?.scores_between(from, to, args.limit)?;
+    let scores = context
+        .open_existing_store()?
+        .scores_between(from, to, args.limit)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let scores: Vec<_> = scores.into_iter().map(score_out).collect();
