@@ -937,4 +937,14 @@ fn wrong_values_are_422_naming_the_field_in_bodies_and_queries() {
         let (status, answer) = tcp(port, "POST", path, &auth, Some(body));
         assert_eq!(status, 400, "{path} {body:?}: {answer}");
     }
+    // An unknown route is named in its 404.
+    let (status, answer) = tcp(port, "GET", "/no/such/thing", &[], None);
+    assert_eq!(status, 404);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("no route GET /no/such/thing"),
+        "{answer}"
+    );
 }

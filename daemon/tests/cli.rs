@@ -1032,6 +1032,12 @@ fn reading_commands_on_a_missing_database_name_it_and_make_nothing() {
         .assert()
         .success()
         .stdout(predicate::str::contains("events       0"));
+    // `--limit 0` would list nothing: refused rather than answered "no scored windows".
+    tikker(home.path())
+        .args(["scores", "--limit", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--limit"));
     // `forget --last 0s` is worded for a span, not a pause.
     tikker(home.path())
         .arg("--db")

@@ -177,13 +177,18 @@ impl Api {
                     )
                 }),
             )
-            .fallback(|| async {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "no such route: GET /openapi.json lists them",
-                )
-                .into_response()
-            })
+            .fallback(
+                |method: axum::http::Method, uri: axum::http::Uri| async move {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!(
+                            "no route {method} {}: GET /openapi.json lists the routes",
+                            uri.path()
+                        ),
+                    )
+                    .into_response()
+                },
+            )
             .layer(DefaultBodyLimit::max(self.state.limits.max_body_bytes))
             .layer(from_fn_with_state(
                 self.budget.clone(),

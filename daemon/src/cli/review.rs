@@ -20,9 +20,9 @@ pub struct ReviewArgs {
     /// Up to then (a date counts whole): same forms as --from.
     #[arg(long, value_name = "WHEN")]
     to: Option<String>,
-    /// At most this many, newest first.
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
+    /// At most this many, newest first (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: u32,
     /// The HTTP API's JSON (`GET /alerts`, `GET /scores`) instead of a table.
     #[arg(long)]
     json: bool,
@@ -113,9 +113,11 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
     }
     let args = args.range;
     let (from, to) = args.range()?;
-    let alerts = context
-        .open_existing_store()?
-        .alerts_between(from, to, args.limit)?;
+    let alerts = context.open_existing_store()?.alerts_between(
+        from,
+        to,
+        usize::try_from(args.limit).unwrap_or(usize::MAX),
+    )?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let alerts: Vec<_> = alerts.into_iter().map(alert_out).collect();
@@ -176,9 +178,11 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
 /// `tikker scores`.
 pub fn scores(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
     let (from, to) = args.range()?;
-    let scores = context
-        .open_existing_store()?
-        .scores_between(from, to, args.limit)?;
+    let scores = context.open_existing_store()?.scores_between(
+        from,
+        to,
+        usize::try_from(args.limit).unwrap_or(usize::MAX),
+    )?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let scores: Vec<_> = scores.into_iter().map(score_out).collect();
