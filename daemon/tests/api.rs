@@ -937,6 +937,20 @@ fn wrong_values_are_422_naming_the_field_in_bodies_and_queries() {
         let (status, answer) = tcp(port, "POST", path, &auth, Some(body));
         assert_eq!(status, 400, "{path} {body:?}: {answer}");
     }
+    // A known route asked with another method: 405 with the Allow header and a JSON body.
+    let (status, head, answer) = exchange_with_headers(
+        TcpStream::connect(("127.0.0.1", port)).unwrap(),
+        "DELETE",
+        "/health",
+        &[],
+        None,
+    );
+    assert_eq!(status, 405, "{head}");
+    assert!(head.to_ascii_lowercase().contains("allow: get"), "{head}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("/health"),
+        "{answer}"
+    );
     // An unknown route is named in its 404.
     let (status, answer) = tcp(port, "GET", "/no/such/thing", &[], None);
     assert_eq!(status, 404);

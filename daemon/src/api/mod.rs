@@ -189,6 +189,18 @@ impl Api {
                     .into_response()
                 },
             )
+            // After every route: a route asked with another method gets a JSON body too (axum
+            // still adds the `Allow` header).
+            .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+                ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "{} does not answer {method}: its methods are in the Allow header, and in GET /openapi.json",
+                        uri.path()
+                    ),
+                )
+                .into_response()
+            })
             .layer(DefaultBodyLimit::max(self.state.limits.max_body_bytes))
             .layer(from_fn_with_state(
                 self.budget.clone(),
