@@ -300,7 +300,14 @@ fn the_daemon_serves_the_api_on_its_socket_and_on_tcp() {
     // The tray's empty-body pause still works on the socket.
     let (status, report) = unix(&socket, "POST", "/pause", None);
     assert_eq!((status, &report["paused_until"]), (200, &Value::Null));
-    assert!(home.run(&["resume"]).status.success());
+    let resumed = home.run(&["resume"]);
+    assert!(resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stdout).starts_with("capture resumed"));
+    // Nothing to resume: it says so instead of "capture resumed".
+    let again = home.run(&["resume"]);
+    assert!(again.status.success());
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.starts_with("capture was not paused"), "{said}");
     assert!(daemon.terminate().success(), "{}", daemon.log());
 }
 
