@@ -1050,3 +1050,37 @@ fn reading_commands_on_a_missing_database_name_it_and_make_nothing() {
                 .and(predicate::str::contains("pause").not()),
         );
 }
+
+/// A database in a folder every account may write, without the sticky bit (unlike /tmp), is
+/// opened with a warning that says others can delete or replace it; the folder is left as it is.
+#[test]
+fn a_database_in_a_world_writable_folder_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let open = home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("every account")
+                .and(predicate::str::contains(open.to_str().unwrap())),
+        );
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o777, "the folder is not tikker's to change");
+    // With the sticky bit (as /tmp), no warning.
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    tikker(home.path())
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .arg("stats")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("every account").not());
+}

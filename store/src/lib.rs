@@ -401,6 +401,8 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
             create_private_dir(parent)?;
         } else if is_tikker_folder(parent) {
             restrict_mode(parent, 0o700)?;
+        } else {
+            warn_if_others_may_replace(parent);
         }
     }
     if fs::symlink_metadata(path).is_err() {
@@ -419,6 +421,34 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
     }
     check_own_path(path)?;
     restrict_mode(path, 0o600)
+}
+
+/// Warns when every account may write `dir` and it lacks the sticky bit (`chmod 777`, unlike
+/// `/tmp`): any of them can then delete or replace the database and its log there. Not
+/// tightened (the folder is not tikker's), and not refused (the file itself stays private).
+fn warn_if_others_may_replace(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = fs::metadata(dir) {
+            let mode = metadata.permissions().mode();
+            // Once per process: the daemon opens several connections.
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if mode & 0o002 != 0
+                && mode & 0o1000 == 0
+                && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    folder = %dir.display(),
+                    mode = format_args!("{:o}", mode & 0o7777),
+                    "the database's folder may be written by every account and has no sticky bit: any of them can delete or replace the database there; keep it in a folder of your own (or chmod o-w it)"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Only a folder tikker owns (named `tikker`, or one it created) is tightened: a database put by
