@@ -92,10 +92,16 @@ fn mark_false(context: &RunContext, id: i64, json: bool) -> anyhow::Result<()> {
         .map(|t| local_time(t.as_microsecond()))
         .unwrap_or(alert.created);
     writeln!(out, "alert {id} of {when} is marked false (\"It was me\")")?;
-    if released {
+    if released && alert.evidence_from.is_none() {
+        // The detectors' alerts (injection, replay, a new keyboard) cover no scored typing.
         writeln!(
             out,
-            "the typing it covered is yours again: tikker may learn from it"
+            "it covered no scored typing, so there is nothing to learn from; it no longer counts against you"
+        )?;
+    } else if released {
+        writeln!(
+            out,
+            "the typing it covered is yours again: tikker may learn from what of it the running daemon still holds (typing from before its start is not learned again)"
         )?;
     } else {
         writeln!(
