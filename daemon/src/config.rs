@@ -410,7 +410,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        check_log_level(&self.log_level)?;
+        check_log_level("log_level", &self.log_level)?;
         if let Some(database) = &self.database
             && database.as_os_str().is_empty()
         {
@@ -431,12 +431,13 @@ impl Config {
 /// The log levels `log_level` accepts, alone or after `target=`.
 pub const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
 
-/// Refuses a `log_level` that is not a level or a list of `target=level` directives.
+/// Refuses a `log_level` (or `RUST_LOG`, named by `key`) that is not a level or a list of
+/// `target=level` directives.
 ///
 /// `tracing`'s filter syntax reads a bare word such as `warning` as the name of a log *target*
 /// (enabled at every level) and so switches every other line off, the alerts included: a typo
 /// must be an error, not silence.
-pub fn check_log_level(value: &str) -> anyhow::Result<()> {
+pub fn check_log_level(key: &str, value: &str) -> anyhow::Result<()> {
     let accepted = LOG_LEVELS.join(", ");
     let directives: Vec<&str> = value
         .split(',')
@@ -445,7 +446,7 @@ pub fn check_log_level(value: &str) -> anyhow::Result<()> {
         .collect();
     if directives.is_empty() {
         bail!(
-            "log_level = {value:?}: give a level ({accepted}), or directives such as \"info,tikker=debug\""
+            "{key} = {value:?}: give a level ({accepted}), or directives such as \"info,tikker=debug\""
         );
     }
     for directive in directives {
@@ -455,17 +456,17 @@ pub fn check_log_level(value: &str) -> anyhow::Result<()> {
         };
         if target.is_some_and(str::is_empty) {
             bail!(
-                "log_level = {value:?}: {directive:?} names no target before `=`: give a level ({accepted}), or directives such as \"info,tikker=debug\""
+                "{key} = {value:?}: {directive:?} names no target before `=`: give a level ({accepted}), or directives such as \"info,tikker=debug\""
             );
         }
         if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
             bail!(
-                "log_level = {value:?}: {level:?} is not a log level: give one of {accepted} (or directives such as \"info,tikker=debug\")"
+                "{key} = {value:?}: {level:?} is not a log level: give one of {accepted} (or directives such as \"info,tikker=debug\")"
             );
         }
     }
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(value) {
-        bail!("log_level = {value:?} is not a log filter: {e}");
+        bail!("{key} = {value:?} is not a log filter: {e}");
     }
     Ok(())
 }

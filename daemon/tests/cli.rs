@@ -911,6 +911,25 @@ fn a_log_level_that_is_not_a_level_is_refused_by_config_and_daemon() {
             );
     }
     assert!(!home.path().join("t.db").exists());
+    // RUST_LOG, which overrides log_level, is held to the same rule: ignored with a word, and
+    // the configured level logs (here the warning about a folder every account may write).
+    let open = home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .env("RUST_LOG", "warning")
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("RUST_LOG = \"warning\"")
+                .and(predicate::str::contains("RUST_LOG is ignored"))
+                .and(predicate::str::contains("every account")),
+        );
 }
 
 /// Rows whose key names no key (`-3` was read as the key 3, `x11:3` stored as an unknown key) or

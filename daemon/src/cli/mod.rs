@@ -350,8 +350,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+    // RUST_LOG overrides log_level, but only with a real filter: `RUST_LOG=warning` would be
+    // read as a target's name and silence every other line, the alerts included.
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .filter(
+            |value| match crate::config::check_log_level("RUST_LOG", value) {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("tikker: {e:#}; RUST_LOG is ignored, log_level = {level:?} applies");
+                    false
+                }
+            },
+        );
+    let filter = from_env
+        .as_deref()
+        .map_or_else(
+            || tracing_subscriber::EnvFilter::try_new(level),
+            tracing_subscriber::EnvFilter::try_new,
+        )
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
