@@ -129,7 +129,8 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
         rest = rest[unit_len..].trim_start();
     }
     if total == 0 {
-        bail!("{text:?}: a pause must last at least one second");
+        // Shared by `tikker pause --for` and `tikker forget --last`: worded for both.
+        bail!("{text:?} is no time at all: give at least one second (e.g. 90s, 15m, 1h30m)");
     }
     Ok(Duration::from_secs(total))
 }

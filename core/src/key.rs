@@ -19,7 +19,7 @@ pub struct KeyCode(pub u16);
 /// Why a key token could not be resolved to a [`KeyCode`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown key {token:?}: expected a key name (a, Shift, BackSpace, KEY_A…), an evdev code, or js:N / x11:N"
+    "unknown key {token:?}: expected a key name (a, Shift, BackSpace, KEY_A…), an evdev code (0 to 767), or js:N / x11:N (X11 keycodes run from 8 to 255)"
 )]
 pub struct UnknownKey {
     /// The token as it was given.
@@ -451,13 +451,24 @@ impl KeyCode {
             let number: u32 = number.trim().parse().map_err(|_| unknown())?;
             return match prefix.trim().to_ascii_lowercase().as_str() {
                 "js" => Ok(Self::from_js_keycode(number)),
-                "x11" => Ok(Self::from_x11_keycode(number)),
+                // X11 keycodes are evdev codes plus 8, from 8 to 255: another number names no
+                // key (it is not stored as an unknown one).
+                "x11" if (8..=255).contains(&number) => Ok(Self::from_x11_keycode(number)),
+                "x11" => Err(unknown()),
                 "evdev" => Self::from_evdev_number(number).ok_or_else(unknown),
                 _ => Err(unknown()),
             };
         }
         if let Ok(number) = trimmed.parse::<u32>() {
             return Self::from_evdev_number(number).ok_or_else(unknown);
+        }
+        // A negative number (`-3`) is no key: names ignore `-`, so `-3` would otherwise be read
+        // as the key `3`.
+        if let Some(rest) = trimmed.strip_prefix('-')
+            && !rest.is_empty()
+            && rest.trim().bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(unknown());
         }
         Self::from_name(trimmed).ok_or_else(unknown)
     }
@@ -701,6 +712,9 @@ mod tests {
     #[case("js:65", 30)]
     #[case("js:16", 42)]
     #[case("x11:38", 30)]
+    #[case("x11:8", 0)]
+    #[case("x11:255", 247)]
+    #[case("-", 12)]
     #[case("evdev:57", 57)]
     #[case("MetaLeft", 125)]
     #[case("Alt", 56)]
@@ -718,6 +732,11 @@ mod tests {
     #[case("foo:3")]
     #[case("70000")]
     #[case("é")]
+    #[case("-3")]
+    #[case("-30")]
+    #[case("x11:3")]
+    #[case("x11:7")]
+    #[case("x11:256")]
     fn bad_tokens_name_the_token(#[case] token: &str) {
         let err = KeyCode::parse_token(token).unwrap_err();
         assert_eq!(err.token, token);

@@ -319,6 +319,7 @@ impl Authenticator {
             .open()
             .context("opening the database for the authentication monitor")?;
         let (commands, owner_words) = std::sync::mpsc::channel();
+        let owner_link = OwnerLink::new(commands, status.clone());
         let mut authenticator = Authenticator {
             store,
             database: database.clone(),
@@ -340,7 +341,7 @@ impl Authenticator {
             outcomes: std::sync::mpsc::channel(),
             health,
             owner_words,
-            owner_link: OwnerLink::new(commands),
+            owner_link,
             intrusion: None,
             api: None,
             replay: ReplayDetector::new(ReplayHistory::new(ReplayConfig::default()), true),
@@ -665,8 +666,8 @@ impl Authenticator {
         }
     }
 
-    /// The owner said "It was me": the typing the alert covered is released for learning, and
-    /// the false alert is counted.
+    /// The owner said "It was me": the typing the alert covered is released for learning (the
+    /// [`OwnerLink`] stored the mark and counted it in the status already).
     fn it_was_me(&mut self, word: ItWasMe) {
         let released = self
             .monitor
@@ -678,14 +679,6 @@ impl Authenticator {
             released_keystrokes = released,
             "\"It was me\": the alert is marked false; the typing it covered may be learned"
         );
-        self.update_status(|s| {
-            s.alerts_marked_false += 1;
-            if let Some(last) = s.last_alert.as_mut()
-                && last.id == Some(word.alert_id)
-            {
-                last.marked_false = true;
-            }
-        });
     }
 
     fn finish(&mut self) {

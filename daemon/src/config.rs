@@ -6,7 +6,7 @@
 //!
 //! ```toml
 //! database = "/home/me/.local/share/tikker/tikker.db"
-//! log_level = "info"
+//! log_level = "info"       # off | error | warn | info | debug | trace, or directives: "info,tikker=debug"
 //!
 //! [capture]                # the daemon (`tikker daemon`)
 //! source = "auto"          # auto | x11 | evdev
@@ -343,10 +343,16 @@ impl CaptureConfig {
         if self.retry_s == 0 {
             bail!("capture.retry_s = 0: give at least 1 (second)");
         }
-        if let Some(user) = &self.user
-            && user.trim().is_empty()
-        {
-            bail!("capture.user = \"\": give a name or leave the key out for the login name");
+        if let Some(user) = &self.user {
+            if user.trim().is_empty() {
+                bail!(
+                    "capture.user = {user:?}: give a name or leave the key out for the login name"
+                );
+            }
+            // The rules of the API's user_id: what the daemon stores, the API must accept.
+            if let Err(e) = tikker_core::analytics::input::user_id(user) {
+                bail!("capture.user = {user:?}: {}", e.message);
+            }
         }
         Ok(())
     }
@@ -404,9 +410,7 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log_level) {
-            bail!("log_level = {:?} is not a log filter: {e}", self.log_level);
-        }
+        check_log_level("log_level", &self.log_level)?;
         if let Some(database) = &self.database
             && database.as_os_str().is_empty()
         {
@@ -422,6 +426,49 @@ impl Config {
         }
         self.api.validate()
     }
+}
+
+/// The log levels `log_level` accepts, alone or after `target=`.
+pub const LOG_LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// Refuses a `log_level` (or `RUST_LOG`, named by `key`) that is not a level or a list of
+/// `target=level` directives.
+///
+/// `tracing`'s filter syntax reads a bare word such as `warning` as the name of a log *target*
+/// (enabled at every level) and so switches every other line off, the alerts included: a typo
+/// must be an error, not silence.
+pub fn check_log_level(key: &str, value: &str) -> anyhow::Result<()> {
+    let accepted = LOG_LEVELS.join(", ");
+    let directives: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    if directives.is_empty() {
+        bail!(
+            "{key} = {value:?}: give a level ({accepted}), or directives such as \"info,tikker=debug\""
+        );
+    }
+    for directive in directives {
+        let (target, level) = match directive.rsplit_once('=') {
+            Some((target, level)) => (Some(target.trim()), level.trim()),
+            None => (None, directive),
+        };
+        if target.is_some_and(str::is_empty) {
+            bail!(
+                "{key} = {value:?}: {directive:?} names no target before `=`: give a level ({accepted}), or directives such as \"info,tikker=debug\""
+            );
+        }
+        if !LOG_LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            bail!(
+                "{key} = {value:?}: {level:?} is not a log level: give one of {accepted} (or directives such as \"info,tikker=debug\")"
+            );
+        }
+    }
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(value) {
+        bail!("{key} = {value:?} is not a log filter: {e}");
+    }
+    Ok(())
 }
 
 /// Checks who may change the configuration file at `path`: `None` when there is no file,
@@ -650,5 +697,49 @@ mod tests {
         assert!(message.contains("log_level"), "{message}");
         let message = format!("{:#}", Config::parse("log_level = \"=[\"\n").unwrap_err());
         assert!(message.contains("log_level"), "{message}");
+    }
+
+    /// `tracing` would read `warning` as a target's name and log nothing else: refused, naming
+    /// the key, the value and the levels.
+    #[test]
+    fn a_log_level_that_is_not_a_level_is_refused() {
+        for bad in [
+            "warning",
+            "chatty",
+            "",
+            "info,tikker=loud",
+            "tikker",
+            "=debug",
+        ] {
+            let text = format!("log_level = {bad:?}\n");
+            let message = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(
+                message.contains("log_level")
+                    && message.contains(&format!("{bad:?}"))
+                    && message.contains("off, error, warn, info, debug, trace"),
+                "{bad}: {message}"
+            );
+        }
+        for good in [
+            "warn",
+            "INFO",
+            "info,tikker=debug",
+            "tikker_store=trace, warn",
+        ] {
+            let text = format!("log_level = {good:?}\n");
+            assert_eq!(Config::parse(&text).unwrap().log_level, good);
+        }
+    }
+
+    #[test]
+    fn a_capture_user_with_a_control_character_is_refused() {
+        let message = format!(
+            "{:#}",
+            Config::parse("[capture]\nuser = \"me\\u0007\"\n").unwrap_err()
+        );
+        assert!(
+            message.contains("capture.user") && message.contains("U+0007"),
+            "{message}"
+        );
     }
 }

@@ -29,6 +29,7 @@ use crate::authenticator::Authenticator;
 use crate::config::{CaptureConfig, MonitorSettings, SourceChoice};
 use crate::control::OwnerOnlyListener;
 use crate::db_key::Database;
+use crate::db_lock::DatabaseLock;
 use crate::metrics::LatencyHistogram;
 use crate::pipeline::WriterCommand;
 use crate::recorder::{Writer, WriterSettings};
@@ -76,6 +77,8 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let runtime_dir = RuntimeDir::prepare()?;
     let _lock = DaemonLock::acquire(&runtime_dir, database.path())?;
+    // One daemon per database too, whatever its runtime folder.
+    let _database_lock = DatabaseLock::acquire(database.path(), runtime_dir.path())?;
     if let Some(note) = &database.access().note
         && !database.access().announced
     {

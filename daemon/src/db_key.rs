@@ -198,6 +198,9 @@ pub fn resolve(
     // A database path that is a symlink or another account's file is refused before anything
     // is read through it.
     tikker_store::check_own_path(database)?;
+    // A folder, or a file that is not a database, is refused before any key is looked for or
+    // made for it.
+    tikker_store::encryption::file_kind(database)?;
     if let Ok(access) = find(setting, key_file)? {
         return Ok(access);
     }

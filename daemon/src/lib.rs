@@ -19,6 +19,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod db_key;
+pub mod db_lock;
 pub mod metrics;
 pub mod owner_link;
 pub mod paths;

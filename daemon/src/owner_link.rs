@@ -1,8 +1,12 @@
 //! The owner's word on an alert ("It was me"), passed from the HTTP API and the notifications'
-//! buttons to the running monitor: the mark is stored at once, then the monitor's thread
+//! buttons to the running monitor: the mark is stored and shown in the status at once (so that a
+//! `tikker status` right after `tikker alerts --false` agrees), then the monitor's thread
 //! releases the typing the alert's evidence covered ([`crate::authenticator`]).
 
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
+use tikker_wire::status::AuthStatus;
 
 use tikker_capture::clock::now_us;
 use tikker_store::{MarkedFalse, Store, StoreError};
@@ -23,12 +27,15 @@ pub struct ItWasMe {
 #[derive(Debug, Clone)]
 pub struct OwnerLink {
     commands: Sender<ItWasMe>,
+    /// The daemon's authentication status, where a false alert is counted.
+    status: Arc<Mutex<AuthStatus>>,
 }
 
 impl OwnerLink {
-    /// A link whose words go to `commands` (the monitor thread's end).
-    pub fn new(commands: Sender<ItWasMe>) -> OwnerLink {
-        OwnerLink { commands }
+    /// A link whose words go to `commands` (the monitor thread's end) and are counted in
+    /// `status`.
+    pub fn new(commands: Sender<ItWasMe>, status: Arc<Mutex<AuthStatus>>) -> OwnerLink {
+        OwnerLink { commands, status }
     }
 
     /// Marks alert `id` false in `store` (at once; idempotent) and, the first time, has the
@@ -41,6 +48,14 @@ impl OwnerLink {
             return Ok(None);
         };
         if marked.newly {
+            if let Ok(mut status) = self.status.lock() {
+                status.alerts_marked_false += 1;
+                if let Some(last) = status.last_alert.as_mut()
+                    && last.id == Some(id)
+                {
+                    last.marked_false = true;
+                }
+            }
             let (from_us, to_us) =
                 match (marked.alert.evidence_from_us, marked.alert.evidence_to_us) {
                     (Some(from), Some(to)) => (from, to),

@@ -300,7 +300,14 @@ fn the_daemon_serves_the_api_on_its_socket_and_on_tcp() {
     // The tray's empty-body pause still works on the socket.
     let (status, report) = unix(&socket, "POST", "/pause", None);
     assert_eq!((status, &report["paused_until"]), (200, &Value::Null));
-    assert!(home.run(&["resume"]).status.success());
+    let resumed = home.run(&["resume"]);
+    assert!(resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stdout).starts_with("capture resumed"));
+    // Nothing to resume: it says so instead of "capture resumed".
+    let again = home.run(&["resume"]);
+    assert!(again.status.success());
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.starts_with("capture was not paused"), "{said}");
     assert!(daemon.terminate().success(), "{}", daemon.log());
 }
 
@@ -725,4 +732,240 @@ fn idle_connections_and_slow_uploads_cannot_silence_the_daemon() {
         "{rss_idle:.1} → {rss_uploads:.1} MiB"
     );
     assert!(daemon.terminate().success(), "{}", daemon.log());
+}
+
+/// A request that declares a body over the limit (8 MiB) and never sends it is answered `413`
+/// at once from its Content-Length, and its connection closed: it holds no connection, so 300 of
+/// them (more than the connection cap of 256) leave the API answering.
+#[test]
+fn a_body_declared_over_the_limit_is_refused_at_once_without_being_sent() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    for declared in ["9437184", "99999999999"] {
+        let start = Instant::now();
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(
+                format!(
+                    "POST /patterns/detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                     application/json\r\nContent-Length: {declared}\r\n\r\n{{}}"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        // Nothing more is sent; the answer comes, and the server closes the connection.
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let took = start.elapsed();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 413"), "{declared}: {text}");
+        assert!(text.contains("8 MiB"), "{text}");
+        assert!(
+            took < Duration::from_secs(2),
+            "{declared}: answered in {took:?}"
+        );
+    }
+    let held: Vec<TcpStream> = (0..300)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            stream
+                .write_all(
+                    b"POST /patterns/detect HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: \
+                      application/json\r\nContent-Length: 9000000\r\n\r\n",
+                )
+                .unwrap();
+            stream
+        })
+        .collect();
+    for mut stream in held {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer);
+        assert!(
+            text.starts_with("HTTP/1.1 413") || text.starts_with("HTTP/1.1 503"),
+            "{text}"
+        );
+    }
+    let (status, _) = tcp(server.port, "GET", "/health", &[], None);
+    assert_eq!(status, 200);
+}
+
+/// `Authorization: bearer <token>` is the token too (the scheme's name is case-insensitive, RFC
+/// 7235); and the dashboard's session cookie is honoured only from a request that says it comes
+/// from the dashboard's own origin (`Sec-Fetch-Site`): without the header (curl, a program that
+/// took the cookie) it is refused (403), as the README says.
+#[test]
+fn the_token_scheme_is_case_insensitive_and_the_session_needs_sec_fetch_site() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let token = token(&home);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let (status, answer) = tcp(
+            port,
+            "GET",
+            "/stats/daily",
+            &[("Authorization", &format!("{scheme} {token}"))],
+            None,
+        );
+        assert_eq!(status, 200, "{scheme}: {answer}");
+    }
+    let (status, _) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[("Authorization", &format!("Basic {token}"))],
+        None,
+    );
+    assert_eq!(status, 401);
+
+    // A session: a one-time code (with the token), spent for the cookie.
+    let (status, code) = tcp(
+        port,
+        "POST",
+        "/dashboard/code",
+        &[("Authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(status, 200, "{code}");
+    let url = code["url"].as_str().unwrap();
+    let path = &url[url.find("/dashboard/").unwrap()..];
+    let (status, head, _) = exchange_with_headers(
+        TcpStream::connect(("127.0.0.1", port)).unwrap(),
+        "GET",
+        path,
+        &[("Host", &format!("127.0.0.1:{port}"))],
+        None,
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_else(|| panic!("no cookie: {head}"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let host = format!("127.0.0.1:{port}");
+    let (status, answer) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[("Host", &host), ("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(status, 403, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("Sec-Fetch-Site"),
+        "{answer}"
+    );
+    let (status, answer) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Sec-Fetch-Site", "same-origin"),
+        ],
+        None,
+    );
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = tcp(
+        port,
+        "GET",
+        "/stats/daily",
+        &[
+            ("Host", &host),
+            ("Cookie", &cookie),
+            ("Sec-Fetch-Site", "same-site"),
+        ],
+        None,
+    );
+    assert_eq!(status, 403);
+}
+
+/// Every route sorts errors the README's way: malformed JSON is 400; a body or query parameter
+/// of the wrong type, negative or out of range is 422 naming the field, in tikker's words (not
+/// the web framework's "Failed to deserialize").
+#[test]
+fn wrong_values_are_422_naming_the_field_in_bodies_and_queries() {
+    let home = TestHome::new();
+    let server = serve(&home, &["--listen", "127.0.0.1:0"]);
+    let port = server.port;
+    let bearer = format!("Bearer {}", token(&home));
+    let auth = [("Authorization", bearer.as_str())];
+    for (method, path, body, field) in [
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": -1}"#),
+            "duration_s",
+        ),
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": 1e20}"#),
+            "duration_s",
+        ),
+        ("POST", "/pause", Some(r#"{"duration_s": 0}"#), "duration_s"),
+        (
+            "POST",
+            "/pause",
+            Some(r#"{"duration_s": "1h"}"#),
+            "duration_s",
+        ),
+        (
+            "POST",
+            "/data/forget",
+            Some(r#"{"last_minutes": -5}"#),
+            "last_minutes",
+        ),
+        ("GET", "/activity?bucket=year", None, "bucket"),
+        ("GET", "/scores?limit=abc", None, "limit"),
+        ("GET", "/alerts?limit=-1", None, "limit"),
+    ] {
+        let (status, answer) = tcp(port, method, path, &auth, body);
+        assert_eq!(status, 422, "{method} {path} {body:?}: {answer}");
+        assert_eq!(answer["field"], field, "{method} {path} {body:?}: {answer}");
+        let error = answer["error"].as_str().unwrap();
+        assert!(
+            !error.contains("Failed to deserialize"),
+            "{path}: the framework's words: {error}"
+        );
+    }
+    for (path, body) in [("/pause", "{\"duration_s\": "), ("/data/forget", "x")] {
+        let (status, answer) = tcp(port, "POST", path, &auth, Some(body));
+        assert_eq!(status, 400, "{path} {body:?}: {answer}");
+    }
+    // A known route asked with another method: 405 with the Allow header and a JSON body.
+    let (status, head, answer) = exchange_with_headers(
+        TcpStream::connect(("127.0.0.1", port)).unwrap(),
+        "DELETE",
+        "/health",
+        &[],
+        None,
+    );
+    assert_eq!(status, 405, "{head}");
+    assert!(head.to_ascii_lowercase().contains("allow: get"), "{head}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("/health"),
+        "{answer}"
+    );
+    // An unknown route is named in its 404.
+    let (status, answer) = tcp(port, "GET", "/no/such/thing", &[], None);
+    assert_eq!(status, 404);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("no route GET /no/such/thing"),
+        "{answer}"
+    );
 }

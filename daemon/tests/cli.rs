@@ -395,6 +395,8 @@ fn status_json_without_a_daemon_says_not_running_and_fails() {
 fn from_and_to_take_words_spans_dates_and_instants() {
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("tikker.db");
+    // A given --db must exist for a command that reads it.
+    drop(common::open_store(&db));
     for from in [
         "today",
         "yesterday",
@@ -426,6 +428,17 @@ fn alerts_and_scores_show_the_timeline_as_a_table_and_as_json() {
     use tikker_store::{StoredAlert, StoredScore};
     let home = tempfile::tempdir().unwrap();
     let db = home.path().join("tikker.db");
+    // A given --db must exist for a command that reads it (none is made) ...
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("alerts")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("there is no tikker database"));
+    assert!(!db.exists());
+    // ... and an empty one has no alerts.
+    drop(common::open_store(&db));
     tikker(home.path())
         .arg("--db")
         .arg(&db)
@@ -800,4 +813,293 @@ fn token_writes_the_token_only() {
     let again = tikker(home.path()).arg("token").output().unwrap();
     assert_eq!(String::from_utf8(again.stdout).unwrap(), token);
     assert!(again.stderr.is_empty());
+}
+
+/// `--db` naming a folder, or a file that is not a database, is refused with an error naming it,
+/// and nothing about it changes: not its mode (a folder at 0600 could no longer be entered), not
+/// its bytes; with a key already made and without encryption alike.
+#[test]
+fn db_naming_a_folder_or_a_non_database_file_is_refused_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // A key exists already (a real database was made), so the store itself is reached too.
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(home.path().join("real.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let plaintext = write(
+        &home.path().join("plain.toml"),
+        "[store]\nencryption = \"off\"\n",
+    );
+    let folder = home.path().join("dirtest");
+    std::fs::create_dir_all(folder.join("sub")).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let junk = write(&home.path().join("junk.db"), "not a database\n");
+    std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let commands: [&[&str]; 4] = [
+        &["stats"],
+        &["export", "--format", "jsonl"],
+        &["forget", "--last", "1h"],
+        &["import", "--format", "events-csv", csv.to_str().unwrap()],
+    ];
+    for config in [None, Some(&plaintext)] {
+        for args in commands {
+            let mut cmd = tikker(home.path());
+            if let Some(config) = config {
+                cmd.arg("--config").arg(config);
+            }
+            cmd.arg("--db")
+                .arg(&folder)
+                .args(args)
+                .assert()
+                .failure()
+                .stderr(
+                    predicate::str::contains(folder.to_str().unwrap())
+                        .and(predicate::str::contains("is a folder")),
+                );
+            assert_eq!(mode(&folder), 0o755, "{config:?} {args:?}");
+            assert!(folder.join("sub").is_dir());
+            assert!(!folder.join("tikker.db").exists());
+
+            let mut cmd = tikker(home.path());
+            if let Some(config) = config {
+                cmd.arg("--config").arg(config);
+            }
+            cmd.arg("--db")
+                .arg(&junk)
+                .args(args)
+                .assert()
+                .failure()
+                .stderr(
+                    predicate::str::contains(junk.to_str().unwrap())
+                        .and(predicate::str::contains("is not a tikker database")),
+                );
+            assert_eq!(mode(&junk), 0o644, "{config:?} {args:?}");
+            assert_eq!(std::fs::read(&junk).unwrap(), b"not a database\n");
+        }
+    }
+}
+
+/// `log_level = "warning"` is no level (`tracing` would read it as a target and log nothing
+/// else, alerts included): `tikker config` and `tikker daemon` refuse it, naming the key, the
+/// value and the levels accepted.
+#[test]
+fn a_log_level_that_is_not_a_level_is_refused_by_config_and_daemon() {
+    let home = tempfile::tempdir().unwrap();
+    let config = write(&home.path().join("l.toml"), "log_level = \"warning\"\n");
+    for args in [&["config"][..], &["daemon", "--listen", "127.0.0.1:0"][..]] {
+        tikker(home.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(home.path().join("t.db"))
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains("log_level = \"warning\"")
+                    .and(predicate::str::contains("l.toml"))
+                    .and(predicate::str::contains(
+                        "off, error, warn, info, debug, trace",
+                    )),
+            );
+    }
+    assert!(!home.path().join("t.db").exists());
+    // RUST_LOG, which overrides log_level, is held to the same rule: ignored with a word, and
+    // the configured level logs (here the warning about a folder every account may write).
+    let open = home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .env("RUST_LOG", "warning")
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("RUST_LOG = \"warning\"")
+                .and(predicate::str::contains("RUST_LOG is ignored"))
+                .and(predicate::str::contains("every account")),
+        );
+}
+
+/// Rows whose key names no key (`-3` was read as the key 3, `x11:3` stored as an unknown key) or
+/// whose user or session carries a control character are refused like every bad row: file, line
+/// and reason, and nothing of the file imported. A missing file is named, and nothing is made.
+#[test]
+fn bad_keys_and_control_characters_are_refused_with_file_line_and_reason() {
+    let home = tempfile::tempdir().unwrap();
+    let db = home.path().join("t.db");
+    for (name, row, reason) in [
+        (
+            "negative.csv",
+            "u,codem,1000,-3,press",
+            "unknown key \"-3\"",
+        ),
+        (
+            "x11.csv",
+            "u,x11bad,1000,x11:3,press",
+            "unknown key \"x11:3\"",
+        ),
+        ("x11high.csv", "u,x11bad,1000,x11:256,press", "x11:256"),
+        (
+            "bel.csv",
+            "u\u{7},s,1000,a,press",
+            "control character U+0007",
+        ),
+        (
+            "esc.csv",
+            "u,s\u{1b}[2J,1000,a,press",
+            "control character U+001B",
+        ),
+    ] {
+        let path = write(
+            &home.path().join(name),
+            &format!("user,session,timestamp_ms,key,event\n{row}\n"),
+        );
+        tikker(home.path())
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--format", "events-csv"])
+            .arg(&path)
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains(format!("{name}:2: "))
+                    .and(predicate::str::contains(reason))
+                    .and(predicate::str::contains(
+                        "nothing of this file was imported",
+                    )),
+            );
+    }
+    tikker(home.path())
+        .arg("--db")
+        .arg(&db)
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+
+    let fresh = home.path().join("fresh.db");
+    for (missing, named) in [
+        ("/nonexistent/keys.csv", "/nonexistent/keys.csv"),
+        ("-", "-"),
+    ] {
+        tikker(home.path())
+            .arg("--db")
+            .arg(&fresh)
+            .args(["import", "--format", "events-csv", missing])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(named).and(predicate::str::contains("No such file")));
+    }
+    assert!(!fresh.exists(), "a failed import made a database");
+}
+
+/// The commands that read what is stored (stats, export, scores, alerts, forget, "It was me"
+/// without a daemon) on a database that is not there (a mistyped --db) fail naming the path and
+/// make nothing: no database, no folders, no key.
+#[test]
+fn reading_commands_on_a_missing_database_name_it_and_make_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let typo = home.path().join("typo/dir/x.db");
+    for args in [
+        &["stats"][..],
+        &["stats", "--json"],
+        &["export", "--format", "jsonl"],
+        &["scores"],
+        &["alerts"],
+        &["alerts", "--false", "1"],
+        &["forget", "--last", "1h"],
+    ] {
+        tikker(home.path())
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .arg("--db")
+            .arg(&typo)
+            .args(args)
+            .assert()
+            .failure()
+            .stderr(
+                predicate::str::contains("there is no tikker database at")
+                    .and(predicate::str::contains(typo.to_str().unwrap())),
+            );
+    }
+    assert!(!home.path().join("typo").exists(), "folders were made");
+    assert!(
+        !home.path().join("config/tikker/tikker.key").exists(),
+        "a key was made for no database"
+    );
+    // The default database may be missing (a fresh install): it is made, in tikker's folder.
+    tikker(home.path())
+        .arg("stats")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("events       0"));
+    // `--limit 0` would list nothing: refused rather than answered "no scored windows".
+    tikker(home.path())
+        .args(["scores", "--limit", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--limit"));
+    // `forget --last 0s` is worded for a span, not a pause.
+    tikker(home.path())
+        .arg("--db")
+        .arg(&typo)
+        .args(["forget", "--last", "0s"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("\"0s\" is no time at all")
+                .and(predicate::str::contains("pause").not()),
+        );
+}
+
+/// A database in a folder every account may write, without the sticky bit (unlike /tmp), is
+/// opened with a warning that says others can delete or replace it; the folder is left as it is.
+#[test]
+fn a_database_in_a_world_writable_folder_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let open = home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let csv = write(&home.path().join("sample.csv"), SAMPLE);
+    tikker(home.path())
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .args(["import", "--format", "events-csv"])
+        .arg(&csv)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("every account")
+                .and(predicate::str::contains(open.to_str().unwrap())),
+        );
+    let mode = std::fs::metadata(&open).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o777, "the folder is not tikker's to change");
+    // With the sticky bit (as /tmp), no warning.
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    tikker(home.path())
+        .arg("--db")
+        .arg(open.join("t.db"))
+        .arg("stats")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("every account").not());
 }

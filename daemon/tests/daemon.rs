@@ -261,6 +261,67 @@ fn a_second_daemon_refuses_to_start_and_says_which_one_runs() {
     );
 }
 
+/// The one-daemon lock of the runtime folder does not cover a second daemon started with
+/// another runtime folder: the database's own lock (`tikker.db.lock`) refuses it, naming the
+/// database and the pid, and nothing of the replay is stored twice.
+#[test]
+fn a_second_daemon_with_another_runtime_folder_refuses_the_same_database() {
+    let home = TestHome::new();
+    let file = home.path().join("slow.csv");
+    write_events_csv(
+        &file,
+        "ann",
+        "slow",
+        &typing(1_750_000_000_000_000, 200, 500_000),
+    );
+    let mut first = home.start_daemon(&["--source", &replay_arg(&file)], &[]);
+    home.wait_for_state(&mut first, "capturing");
+    let other_runtime = home.path().join("other-run");
+    std::fs::create_dir(&other_runtime).unwrap();
+    std::fs::set_permissions(
+        &other_runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    // At full speed: were it not refused, it would store the whole replay again at once.
+    let out = home
+        .tikker()
+        .env("XDG_RUNTIME_DIR", &other_runtime)
+        .arg("--db")
+        .arg(home.db())
+        .args(["daemon", "--source", &replay_arg(&file), "--speed", "inf"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is already recording into")
+            && stderr.contains(&first.pid().as_raw_nonzero().to_string())
+            && stderr.contains(&home.db().display().to_string()),
+        "{stderr}"
+    );
+    assert!(first.terminate().success(), "{}", first.log());
+    let sessions: std::collections::BTreeSet<String> = home
+        .stored_events()
+        .into_iter()
+        .map(|(_, session, _)| session)
+        .collect();
+    assert_eq!(
+        sessions.into_iter().collect::<Vec<_>>(),
+        vec!["slow".to_owned()]
+    );
+    // With the first one gone, a daemon of the other runtime folder may record into it.
+    let mut second = home.start_daemon(
+        &["--source", &replay_arg(&file), "--speed", "1000"],
+        &[("XDG_RUNTIME_DIR", other_runtime.to_str().unwrap())],
+    );
+    assert!(
+        second.wait(Duration::from_secs(60)).success(),
+        "{}",
+        second.log()
+    );
+}
+
 #[test]
 fn systemd_hears_ready_status_watchdog_pings_and_stopping() {
     let home = TestHome::new();

@@ -107,6 +107,19 @@ fn parse_row(record: &csv::ByteRecord, parsed: &mut ParsedFile) -> Result<(), St
     if session.is_empty() {
         return Err("empty session".into());
     }
+    // The API's rules for a user_id (1 to 128 characters, no control characters), so that what
+    // an import stores the API accepts; a session label has no control characters either (a
+    // table printed to a terminal must not carry them).
+    if let Err(e) = tikker_core::analytics::input::user_id(user) {
+        return Err(format!("user {}: {}", quoted(user), e.message));
+    }
+    if let Some(c) = session.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "session {}: contains the control character U+{:04X}",
+            quoted(session),
+            u32::from(c)
+        ));
+    }
     let time_us = parse_timestamp_ms(short(2)?).map_err(|e| format!("timestamp_ms: {e}"))?;
     let key = KeyCode::parse_token(short(3)?).map_err(|e| format!("key: {e}"))?;
     let action: KeyAction = short(4)?.parse().map_err(|e| format!("event: {e}"))?;

@@ -6,7 +6,8 @@
 //! or a key file) is the daemon's business. What the store decides:
 //!
 //! - whether a file is plaintext, encrypted or not there yet ([`file_kind`]), from its first 16
-//!   bytes (a plaintext SQLite file starts with `SQLite format 3\0`; an encrypted one is random);
+//!   bytes (a plaintext SQLite file starts with `SQLite format 3\0`; an encrypted one is random)
+//!   and its size (whole pages); a folder or a file that is neither is refused untouched;
 //! - that a plaintext database opened with a key is migrated once ([`encrypt_in_place`]): copied
 //!   into an encrypted file beside it with `sqlcipher_export`, made durable, renamed over the
 //!   original (atomically: a crash leaves either the plaintext or the encrypted file, never
@@ -146,8 +147,15 @@ pub enum FileKind {
 /// What the file at `path` holds.
 ///
 /// # Errors
-/// [`StoreError::Io`] when it exists but cannot be read.
+/// [`StoreError::NotADatabase`] for a folder, a device, or a file whose size is not a whole
+/// number of database pages; [`StoreError::Io`] when it exists but cannot be read.
 pub fn file_kind(path: &Path) -> Result<FileKind, StoreError> {
+    let metadata = match fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileKind::New),
+        Err(e) => return Err(StoreError::io(path, "reading the database header")(e)),
+    };
+    check_regular_file(path, &metadata)?;
     let mut file = match fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileKind::New),
@@ -172,11 +180,45 @@ pub fn file_kind(path: &Path) -> Result<FileKind, StoreError> {
             _ => Ok(FileKind::New),
         };
     }
-    Ok(if read == 16 && &header == PLAINTEXT_HEADER {
-        FileKind::Plaintext
-    } else {
-        FileKind::Encrypted
-    })
+    if read == 16 && &header == PLAINTEXT_HEADER {
+        return Ok(FileKind::Plaintext);
+    }
+    // SQLite (and so SQLCipher) writes whole pages, of 512 bytes at least: a file of any other
+    // size is something else (a text file given to --db by mistake), which tikker must neither
+    // open nor change.
+    let size = metadata.len();
+    if size < MIN_PAGE_SIZE || size % MIN_PAGE_SIZE != 0 {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            why: format!(
+                "is not a tikker database: it is neither a SQLite database nor an encrypted one ({size} bytes, not a whole number of database pages). tikker left it as it was: give the path of your database, or of a file that does not exist yet to start a new one"
+            ),
+        });
+    }
+    Ok(FileKind::Encrypted)
+}
+
+/// The smallest page size SQLite allows: every database file is a whole number of pages.
+const MIN_PAGE_SIZE: u64 = 512;
+
+/// Refuses a folder, device, socket or pipe where a database file (or its `-wal`) belongs.
+pub(crate) fn check_regular_file(path: &Path, metadata: &fs::Metadata) -> Result<(), StoreError> {
+    if metadata.is_dir() {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            why: format!(
+                "is a folder, not a database file. tikker left it as it was: give the path of the database file (for example {})",
+                path.join("tikker.db").display()
+            ),
+        });
+    }
+    if !metadata.is_file() {
+        return Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+            why: "is not a regular file (a device, socket or pipe), so not a tikker database. tikker left it as it was: give the path of the database file".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// A write-ahead log's first frame holds page 1: plaintext if it starts like a database.

@@ -143,6 +143,15 @@ pub enum StoreError {
         /// The database.
         path: PathBuf,
     },
+    /// The path is a folder, a device or a file that is not a database: refused before anything
+    /// about it (its mode included) is changed.
+    #[error("{}: {why}", path.display())]
+    NotADatabase {
+        /// The path.
+        path: PathBuf,
+        /// What it is and what to do.
+        why: String,
+    },
     /// A path tikker would write or protect is a symlink or belongs to another account: it is
     /// refused, since whoever made it could point tikker at a file of their choosing or at one of
     /// the user's own files.
@@ -205,7 +214,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::WrongKey`], [`StoreError::NeedsKey`], [`StoreError::InUse`] (a plaintext
     /// database to encrypt is open elsewhere), [`StoreError::NotYours`] (a symlink or another
-    /// account's file), [`StoreError::NewerSchema`], and SQLite or file errors.
+    /// account's file), [`StoreError::NotADatabase`] (a folder, or a file that is not a
+    /// database: left untouched), [`StoreError::NewerSchema`], and SQLite or file errors.
     pub fn open(path: &Path, encryption: &Encryption) -> Result<Store, StoreError> {
         let mut store = Self::open_at_version(path, encryption, schema::SCHEMA_VERSION)?;
         store.backfill_activity()?;
@@ -381,12 +391,21 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
         let mut companion = path.as_os_str().to_owned();
         companion.push(suffix);
         check_own_path(Path::new(&companion))?;
+        match fs::metadata(&companion) {
+            Ok(metadata) => encryption::check_regular_file(Path::new(&companion), &metadata)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(Path::new(&companion), "reading its type")(e)),
+        }
     }
+    // A folder, device or a file that is not a database is refused before any mode changes.
+    encryption::file_kind(path)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.exists() {
             create_private_dir(parent)?;
         } else if is_tikker_folder(parent) {
             restrict_mode(parent, 0o700)?;
+        } else {
+            warn_if_others_may_replace(parent);
         }
     }
     if fs::symlink_metadata(path).is_err() {
@@ -405,6 +424,34 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
     }
     check_own_path(path)?;
     restrict_mode(path, 0o600)
+}
+
+/// Warns when every account may write `dir` and it lacks the sticky bit (`chmod 777`, unlike
+/// `/tmp`): any of them can then delete or replace the database and its log there. Not
+/// tightened (the folder is not tikker's), and not refused (the file itself stays private).
+fn warn_if_others_may_replace(dir: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = fs::metadata(dir) {
+            let mode = metadata.permissions().mode();
+            // Once per process: the daemon opens several connections.
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if mode & 0o002 != 0
+                && mode & 0o1000 == 0
+                && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    folder = %dir.display(),
+                    mode = format_args!("{:o}", mode & 0o7777),
+                    "the database's folder may be written by every account and has no sticky bit: any of them can delete or replace the database there; keep it in a folder of your own (or chmod o-w it)"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Only a folder tikker owns (named `tikker`, or one it created) is tightened: a database put by

@@ -526,7 +526,7 @@ impl ReplayDetector {
         }
         Some(ReplayFinding {
             reason: format!(
-                "the last {n} keystrokes repeat the timing of typing stored from {} to within \
+                "the last {n} keystrokes repeat the timing of typing stored at {} to within \
                  {:.1} ms on every hold and interval: a replay of recorded typing",
                 crate_time(m.start_us),
                 m.max_deviation_us as f64 / 1000.0
@@ -540,9 +540,16 @@ impl ReplayDetector {
     }
 }
 
-/// A time for a reason: seconds since the Unix epoch (the daemon shows local times).
+/// A time for a reason, as a person reads it: local date and time to the second, with the zone
+/// (`2026-11-30 21:16:01 UTC`); the reason is stored, so it names its zone.
 fn crate_time(us: i64) -> String {
-    format!("{:.3} s after the Unix epoch", us as f64 / 1e6)
+    jiff::Timestamp::from_microsecond(us)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| format!("{us} µs after 1970-01-01 UTC"))
 }
 
 #[cfg(test)]
@@ -616,6 +623,13 @@ mod tests {
         // 100 intervals each rounded to 0.1 ms.
         assert!((found[0].original_us - stored[100].press_us).abs() <= 2_000);
         assert!(found[0].reason.contains("replay"));
+        // The original's time in plain words (a date and time), not seconds since the epoch.
+        assert!(
+            found[0].reason.contains("stored at 1970-01-1")
+                && !found[0].reason.contains("Unix epoch"),
+            "{}",
+            found[0].reason
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -189,13 +188,13 @@ pub fn summarize(
 #[utoipa::path(get, path = "/activity", tag = "daemon", params(ActivityQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "Activity", body = ActivityOut),
-        (status = 400, description = "A malformed query", body = ErrorBody),
+        (status = 422, description = "A query parameter that does not fit (named in `field`)", body = ErrorBody),
         (status = 401, description = "No token or session", body = ErrorBody)))]
 pub async fn activity(
     State(state): State<Arc<ApiState>>,
     query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> Result<Json<ActivityOut>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query.map_err(super::body::query_error)?;
     let bucket = query.bucket.unwrap_or(Bucket::Day);
     let user = match query.user.as_deref() {
         Some("*") => None,

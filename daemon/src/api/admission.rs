@@ -8,7 +8,9 @@
 //! - **Headers**: a request's headers must arrive within [`Limits::header_timeout`], counted from
 //!   the connection's start or, on a kept-alive connection, from the previous answer; else the
 //!   connection is closed. An idle connection therefore holds its place for that long at most.
-//! - **Bodies**: a body must arrive within [`Limits::body_timeout`] (else `408`), and the bodies
+//! - **Bodies**: a body declared larger than [`Limits::max_body_bytes`] is answered `413` at once
+//!   from its `Content-Length`, unread, and the connection closed; every other body is read here,
+//!   before any handler, and must arrive within [`Limits::body_timeout`] (else `408`), and the bodies
 //!   being read, all connections together, may take at most [`Limits::bodies_in_flight_bytes`]
 //!   (each reserves its `Content-Length`, or the largest body when it is sent chunked); a request
 //!   whose body does not fit is answered `503` with `Retry-After` without being read.
@@ -182,8 +184,10 @@ pub async fn read_body_within_limits(
         .and_then(|v| v.trim().parse::<usize>().ok());
     let chunked = request.headers().contains_key(header::TRANSFER_ENCODING);
     let reserve = match declared {
-        // Too large: the handler refuses it from its Content-Length alone, unread.
-        Some(length) if length > limits.max_body_bytes => return next.run(request).await,
+        // Too large: refused from its Content-Length alone, at once and unread, and the
+        // connection closed (the body is never read, so no timer needs to run for it: a client
+        // that declares 9 MiB and sends nothing holds no connection).
+        Some(length) if length > limits.max_body_bytes => return too_large_response(limits),
         Some(0) | None if !chunked => return next.run(request).await,
         Some(length) => length,
         None => limits.max_body_bytes,
@@ -213,20 +217,14 @@ pub async fn read_body_within_limits(
             let too_large = std::error::Error::source(&e)
                 .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
             return if too_large {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "the body is larger than the API accepts ({} MiB)",
-                        limits.max_body_bytes >> 20
-                    ),
-                )
+                too_large_response(limits)
             } else {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     format!("the body could not be read: {e}"),
                 )
-            }
-            .into_response();
+                .into_response()
+            };
         }
         Err(_) => {
             return ApiError::new(
@@ -243,6 +241,24 @@ pub async fn read_body_within_limits(
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     drop(permit);
+    response
+}
+
+/// `413`: the body is over [`Limits::max_body_bytes`]; the connection is closed after the answer
+/// (what is left of the body is never read).
+fn too_large_response(limits: Limits) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the body is larger than the API accepts ({} MiB)",
+            limits.max_body_bytes >> 20
+        ),
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     response
 }
 

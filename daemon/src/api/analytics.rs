@@ -288,17 +288,16 @@ pub struct TrainQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The model is trained and stored", body = TrainOut),
-        (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
         (status = 409, description = "Too little stored typing, or all of one category", body = ErrorBody),
-        (status = 422, description = "sample_size out of range", body = ErrorBody),
+        (status = 422, description = "sample_size out of range, or a query parameter that does not parse (named in `field`)", body = ErrorBody),
         (status = 503, description = "The database is locked by another process: nothing was stored, try again after Retry-After", body = ErrorBody),
         (status = 507, description = "The disk is full: nothing was stored, try again after Retry-After", body = ErrorBody)))]
 pub async fn train_model(
     State(state): State<Arc<ApiState>>,
     query: Result<Query<TrainQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TrainOut>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query.map_err(super::body::query_error)?;
     let sample_size = match query.sample_size.as_deref() {
         None => behavior::DEFAULT_SAMPLES,
         Some(text) => text

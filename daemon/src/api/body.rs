@@ -5,6 +5,8 @@
 //! - A body that is JSON but does not fit the request (a missing field, a wrong type, an unknown
 //!   `event_type`) gets 422 and the path of the field (`events[3].event_type`); the checks of
 //!   [`tikker_core::analytics::input`] answer 422 the same way.
+//! - A query string that does not fit the route ([`query_error`]) gets 422 and the parameter's
+//!   name as the field.
 //! - The predict-user routes answer every error with 400 and the original service's shape
 //!   `{"statuscode": 400, "status": "error", "message": "..."}`.
 
@@ -238,6 +240,27 @@ pub async fn read_json<T: DeserializeOwned, S: Send + Sync>(
             }
         })?;
     parse_json(&bytes)
+}
+
+/// A query string that does not fit the route (`?bucket=year`, `?limit=abc`): 422 naming the
+/// parameter as `field`, like a body's bad field, in tikker's words rather than the web
+/// framework's.
+pub fn query_error(rejection: axum::extract::rejection::QueryRejection) -> ApiError {
+    let text = rejection.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    match detail.split_once(": ") {
+        Some((name, reason))
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            ApiError::field(name, format!("the query parameter {name}: {reason}"))
+        }
+        _ => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the query string: {detail}"),
+        ),
+    }
 }
 
 /// Parses a JSON object as `T`, with errors that name the field. (serde would also read a

@@ -40,37 +40,28 @@ pub async fn status(State(state): State<Arc<ApiState>>) -> Result<Json<StatusRep
     request_body(content = Option<PauseRequest>, description = "`{\"duration_s\": N}`, or no body"),
     responses(
         (status = 200, description = "Paused: the status report", body = StatusReport),
-        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
-        (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody)))]
+        (status = 409, description = "No capture in this process (`tikker serve`)", body = ErrorBody),
+        (status = 422, description = "duration_s is not a whole number of seconds from 1 to 3153600000, or the body is not an object (named in `field`)", body = ErrorBody)))]
 pub async fn pause(
     State(state): State<Arc<ApiState>>,
     body: Bytes,
 ) -> Result<Json<StatusReport>, ApiError> {
-    let bad = |why: String| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("expected {{\"duration_s\": SECONDS}} or no body: {why}"),
-        )
-    };
-    let request: PauseRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body (or `null`): until resumed. Otherwise as every body: malformed JSON is 400, a
+    // wrong type, a negative or a fraction 422 naming the field.
+    let request: PauseRequest = if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         PauseRequest::default()
     } else {
-        match serde_json::from_slice::<serde_json::Value>(&body).map_err(|e| bad(e.to_string()))? {
-            serde_json::Value::Null => PauseRequest::default(),
-            object @ serde_json::Value::Object(_) => serde_json::from_value(object)
-                .map_err(|e| bad(e.to_string()).with_field("duration_s"))?,
-            _ => return Err(bad("the body is not an object".into())),
-        }
+        super::body::parse_json(&body)?
     };
     if let Some(seconds) = request.duration_s
         && !(1..=MAX_PAUSE_S).contains(&seconds)
     {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::field(
+            "duration_s",
             format!("duration_s must be 1 to {MAX_PAUSE_S} (a century), not {seconds}"),
-        )
-        .with_field("duration_s"));
+        ));
     }
     let pause = Pause::starting_now(request.duration_s.map(Duration::from_secs));
     change_pause(&state, pause).await

@@ -218,7 +218,7 @@ pub async fn owner_profile(
     State(state): State<Arc<ApiState>>,
     query: Result<Query<OwnerQuery>, QueryRejection>,
 ) -> Result<Json<OwnerProfileOut>, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let Query(query) = query.map_err(super::body::query_error)?;
     let user = query.user.unwrap_or_else(|| state.owner().to_owned());
     blocking(move || {
         let stored = state

@@ -30,12 +30,8 @@ pub async fn forget(
     State(state): State<Arc<ApiState>>,
     body: Bytes,
 ) -> Result<Json<ForgetReply>, ApiError> {
-    let request: ForgetRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("expected {{\"last_minutes\": N}} or {{\"from_us\": A, \"to_us\": B}}: {e}"),
-        )
-    })?;
+    // Malformed JSON is 400; a wrong type or a negative 422 naming the field, as every body.
+    let request: ForgetRequest = super::body::parse_json(&body)?;
     let (from_us, to_us) = crate::retention::span_of(&request, now_us())
         .map_err(|(field, why)| ApiError::field(field, why))?;
     let database = state.store.database().clone();

@@ -177,10 +177,27 @@ impl Api {
                     )
                 }),
             )
-            .fallback(|| async {
+            .fallback(
+                |method: axum::http::Method, uri: axum::http::Uri| async move {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!(
+                            "no route {method} {}: GET /openapi.json lists the routes",
+                            uri.path()
+                        ),
+                    )
+                    .into_response()
+                },
+            )
+            // After every route: a route asked with another method gets a JSON body too (axum
+            // still adds the `Allow` header).
+            .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
                 ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "no such route: GET /openapi.json lists them",
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!(
+                        "{} does not answer {method}: its methods are in the Allow header, and in GET /openapi.json",
+                        uri.path()
+                    ),
                 )
                 .into_response()
             })

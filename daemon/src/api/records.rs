@@ -52,9 +52,7 @@ pub struct StatsQuery {
 }
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.body_text()))
+    query.map(|Query(q)| q).map_err(super::body::query_error)
 }
 
 /// A bound in µs: an instant, or the start of a day (of the next day for an end bound).
@@ -112,9 +110,8 @@ fn limit(text: Option<&str>) -> Result<usize, ApiError> {
 #[utoipa::path(get, path = "/scores", tag = "daemon", params(RangeQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "Scored windows", body = Vec<ScoreOut>),
-        (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
-        (status = 422, description = "A bound or the limit is wrong (named)", body = ErrorBody)))]
+        (status = 422, description = "A bound or the limit is wrong, or a query parameter does not parse (named in `field`)", body = ErrorBody)))]
 pub async fn scores(
     State(state): State<Arc<ApiState>>,
     q: Result<Query<RangeQuery>, QueryRejection>,
@@ -137,9 +134,8 @@ pub async fn scores(
 #[utoipa::path(get, path = "/alerts", tag = "daemon", params(RangeQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "Alerts", body = Vec<AlertOut>),
-        (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
-        (status = 422, description = "A bound or the limit is wrong (named)", body = ErrorBody)))]
+        (status = 422, description = "A bound or the limit is wrong, or a query parameter does not parse (named in `field`)", body = ErrorBody)))]
 pub async fn alerts(
     State(state): State<Arc<ApiState>>,
     q: Result<Query<RangeQuery>, QueryRejection>,
@@ -202,9 +198,8 @@ pub async fn mark_alert_false(
 #[utoipa::path(get, path = "/stats/daily", tag = "daemon", params(StatsQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "Statistics per day", body = DailyStatsOut),
-        (status = 400, description = "A malformed query", body = ErrorBody),
         (status = 401, description = "No token over TCP", body = ErrorBody),
-        (status = 422, description = "A bound is wrong (named)", body = ErrorBody)))]
+        (status = 422, description = "A bound is wrong, or a query parameter does not parse (named in `field`)", body = ErrorBody)))]
 pub async fn daily_stats(
     State(state): State<Arc<ApiState>>,
     q: Result<Query<StatsQuery>, QueryRejection>,

@@ -28,8 +28,8 @@
 //!    session cookie (`HttpOnly`, `SameSite=Strict`, `Path=/`, named after the port, valid for
 //!    [`SESSION_LIFETIME`]) and redirects to the clean URL `/dashboard/`;
 //! 3. the guarded routes accept that cookie in place of the token ([`require_token`]), but only
-//!    from the dashboard's own origin ([`browser_request_allowed`]): `Sec-Fetch-Site`, when the
-//!    browser sends it, must be `same-origin` (or `none`, a typed URL, for reads), and a request
+//!    from the dashboard's own origin ([`browser_request_allowed`]): `Sec-Fetch-Site` must be
+//!    sent and be `same-origin` (or `none`, a typed URL, for reads), and a request
 //!    that changes something must carry an `Origin` equal to `http://<Host>`. Cookies are not
 //!    kept apart by port, so a page served from another local port is "same-site" and would
 //!    carry the cookie: these two checks are what stop it. Every TCP answer also carries
@@ -292,19 +292,31 @@ fn host_port(headers: &HeaderMap) -> Option<u16> {
 }
 
 /// Whether a request authenticated by the session cookie comes from the dashboard's own
-/// origin; otherwise why not. `Sec-Fetch-Site`, when present, must be `same-origin`, or `none`
+/// origin; otherwise why not. `Sec-Fetch-Site` must be there and be `same-origin`, or `none`
 /// (a URL the user typed or a bookmark) for a read; a request that changes something must carry
 /// `Origin: http://<Host>`.
+///
+/// Every current browser sends `Sec-Fetch-Site` to a loopback address (Chrome and Edge since
+/// 2019, Firefox since 90, Safari since 16.4); a request without it is from an old browser,
+/// which cannot tell us where it comes from, or from a program that took the cookie, which
+/// should use the token instead: both are refused rather than trusted.
 pub fn browser_request_allowed(method: &Method, headers: &HeaderMap) -> Result<(), String> {
     let reads = matches!(*method, Method::GET | Method::HEAD);
-    if let Some(site) = headers.get("sec-fetch-site") {
-        let site = site.to_str().unwrap_or("");
-        if !(site == "same-origin" || (reads && site == "none")) {
-            return Err(format!(
-                "a request from another site or origin (Sec-Fetch-Site: {site}) cannot use the \
-                 dashboard's session"
-            ));
-        }
+    let Some(site) = headers.get("sec-fetch-site") else {
+        return Err(
+            "a request with the dashboard's session must say where it comes from \
+             (Sec-Fetch-Site, which every current browser sends): this one does not, so it \
+             cannot use the session; a program should send `Authorization: Bearer <token>` \
+             (`tikker token`) instead"
+                .to_owned(),
+        );
+    };
+    let site = site.to_str().unwrap_or("");
+    if !(site == "same-origin" || (reads && site == "none")) {
+        return Err(format!(
+            "a request from another site or origin (Sec-Fetch-Site: {site}) cannot use the \
+             dashboard's session"
+        ));
     }
     if !reads {
         let host = headers
@@ -376,8 +388,20 @@ fn is_port_suffix(text: &str) -> bool {
 fn has_token(headers: &HeaderMap, token: &ApiToken) -> bool {
     headers
         .get(header::AUTHORIZATION)
-        .and_then(|value| value.as_bytes().strip_prefix(b"Bearer "))
-        .is_some_and(|offered| token.matches(offered.trim_ascii()))
+        .and_then(|value| bearer_credentials(value.as_bytes()))
+        .is_some_and(|offered| token.matches(offered))
+}
+
+/// The credentials of an `Authorization: Bearer <credentials>` value. The scheme's name is
+/// case-insensitive (RFC 7235, 2.1: `bearer` and `BEARER` are `Bearer`), and one or more spaces
+/// separate it from the credentials.
+fn bearer_credentials(value: &[u8]) -> Option<&[u8]> {
+    let value = value.trim_ascii();
+    let space = value.iter().position(|b| *b == b' ')?;
+    let (scheme, credentials) = value.split_at(space);
+    scheme
+        .eq_ignore_ascii_case(b"bearer")
+        .then(|| credentials.trim_ascii())
 }
 
 fn unauthorized() -> Response {
@@ -553,6 +577,20 @@ mod tests {
     }
 
     #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t0k", "bearer t0k", "BEARER  t0k ", " bEaReR t0k"] {
+            assert_eq!(
+                bearer_credentials(value.as_bytes()),
+                Some(&b"t0k"[..]),
+                "{value}"
+            );
+        }
+        for value in ["Bearert0k", "Basic t0k", "t0k", "Bearer"] {
+            assert_eq!(bearer_credentials(value.as_bytes()), None, "{value}");
+        }
+    }
+
+    #[test]
     fn other_origins_cannot_use_the_session() {
         let own = [
             ("host", "127.0.0.1:8003"),
@@ -560,7 +598,10 @@ mod tests {
             ("sec-fetch-site", "same-origin"),
         ];
         assert!(browser_request_allowed(&Method::POST, &headers(&own)).is_ok());
-        assert!(browser_request_allowed(&Method::GET, &headers(&own[..1])).is_ok());
+        assert!(browser_request_allowed(&Method::GET, &headers(&own)).is_ok());
+        // Without Sec-Fetch-Site (curl, an old browser): not trusted with the session.
+        assert!(browser_request_allowed(&Method::GET, &headers(&own[..1])).is_err());
+        assert!(browser_request_allowed(&Method::POST, &headers(&own[..2])).is_err());
         let typed = [("host", "127.0.0.1:8003"), ("sec-fetch-site", "none")];
         assert!(browser_request_allowed(&Method::GET, &headers(&typed)).is_ok());
         assert!(browser_request_allowed(&Method::POST, &headers(&typed)).is_err());

@@ -43,8 +43,19 @@ pub fn pause(args: PauseArgs) -> anyhow::Result<()> {
 }
 
 pub fn resume() -> anyhow::Result<()> {
-    let report = block_on(ControlClient::for_this_user().resume())?;
-    outln!("capture resumed ({})", report.state.as_str());
+    let client = ControlClient::for_this_user();
+    // Whether there was a pause to end, so that the answer does not claim one (if the status
+    // cannot be read, the resume below reports the daemon's error).
+    let was_paused = block_on(client.status()).map_or(true, |report| report.paused);
+    let report = block_on(client.resume())?;
+    if was_paused {
+        outln!("capture resumed ({})", report.state.as_str());
+    } else {
+        outln!(
+            "capture was not paused: nothing to resume ({})",
+            report.state.as_str()
+        );
+    }
     Ok(())
 }
 

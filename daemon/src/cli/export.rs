@@ -28,7 +28,7 @@ pub struct ExportArgs {
 
 pub fn run(context: &RunContext, args: ExportArgs) -> anyhow::Result<()> {
     let filter = args.filter.to_filter()?;
-    let store = context.open_store()?;
+    let store = context.open_existing_store()?;
     let format = match args.format {
         Format::EventsCsv => ExportFormat::EventsCsv,
         Format::Jsonl => ExportFormat::JsonLines,

@@ -38,6 +38,7 @@ pub fn run(context: &RunContext, args: ForgetArgs) -> anyhow::Result<()> {
         },
         _ => bail!("say what to forget: --last DURATION, or --from TIME --to TIME"),
     };
+    context.require_database()?;
     let reply = crate::retention::forget(&context.database()?, from_us, to_us)?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&reply)?);

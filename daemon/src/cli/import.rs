@@ -46,15 +46,27 @@ pub struct ImportArgs {
 }
 
 pub fn run(context: &RunContext, args: ImportArgs) -> anyhow::Result<()> {
+    // Every file is checked before the database is opened (or made): a mistyped name is an
+    // error that names it, and leaves nothing behind.
+    let mut total_bytes: u64 = 0;
+    for path in &args.paths {
+        let metadata = std::fs::metadata(path).with_context(|| {
+            if path.as_os_str() == "-" {
+                "-: tikker import reads files, not standard input: save it to a file and give its path".to_owned()
+            } else {
+                format!("reading the file to import {}", path.display())
+            }
+        })?;
+        if metadata.is_dir() {
+            anyhow::bail!(
+                "{}: is a folder: give the files to import (e.g. {}/*)",
+                path.display(),
+                path.display()
+            );
+        }
+        total_bytes += metadata.len();
+    }
     let mut store = context.open_store()?;
-    let total_bytes: u64 = args
-        .paths
-        .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len()))
-        .collect::<Result<Vec<_>, _>>()
-        .context("reading the files to import")?
-        .into_iter()
-        .sum();
     let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {eta}")

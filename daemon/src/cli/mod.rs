@@ -249,6 +249,47 @@ impl RunContext {
         ))
     }
 
+    /// Opens the database for a command that reads (or changes) what is stored: a database that
+    /// is not there is an error naming the path, and none is made (nor a key for it), so a
+    /// mistyped `--db` never leaves a new empty database and its folders behind.
+    ///
+    /// # Errors
+    /// There is no database at the path; as [`RunContext::open_store`].
+    pub fn open_existing_store(&self) -> anyhow::Result<Store> {
+        self.require_database()?;
+        self.open_store()
+    }
+
+    /// Fails, naming the path, when there is no database to read at a path that was given
+    /// (`--db`, `TIKKER_DB`, `database =`). The default database may be missing: it is made
+    /// there, in tikker's own folder, as on a fresh install.
+    ///
+    /// # Errors
+    /// No file at the database's given path, or it cannot be read.
+    pub fn require_database(&self) -> anyhow::Result<()> {
+        let path = &self.paths.database;
+        if *path == self.paths.data_dir.join("tikker.db") {
+            return Ok(());
+        }
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A companion planted as a symlink is reported as such (it is the graver fault).
+                for suffix in ["-wal", "-shm", "-journal"] {
+                    let mut companion = path.as_os_str().to_owned();
+                    companion.push(suffix);
+                    tikker_store::check_own_path(std::path::Path::new(&companion))?;
+                }
+                anyhow::bail!(
+                    "there is no tikker database at {} (from --db, TIKKER_DB or `database =` in the configuration): \
+                 this command reads one and made none; check the path, or record first (tikker daemon, tikker import)",
+                    path.display()
+                )
+            }
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
     /// Opens the database (creating and migrating it if needed).
     ///
     /// # Errors
@@ -309,8 +350,26 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+    // RUST_LOG overrides log_level, but only with a real filter: `RUST_LOG=warning` would be
+    // read as a target's name and silence every other line, the alerts included.
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+        .filter(
+            |value| match crate::config::check_log_level("RUST_LOG", value) {
+                Ok(()) => true,
+                Err(e) => {
+                    eprintln!("tikker: {e:#}; RUST_LOG is ignored, log_level = {level:?} applies");
+                    false
+                }
+            },
+        );
+    let filter = from_env
+        .as_deref()
+        .map_or_else(
+            || tracing_subscriber::EnvFilter::try_new(level),
+            tracing_subscriber::EnvFilter::try_new,
+        )
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

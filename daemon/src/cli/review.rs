@@ -20,9 +20,9 @@ pub struct ReviewArgs {
     /// Up to then (a date counts whole): same forms as --from.
     #[arg(long, value_name = "WHEN")]
     to: Option<String>,
-    /// At most this many, newest first.
-    #[arg(long, default_value_t = 50)]
-    limit: usize,
+    /// At most this many, newest first (at least 1).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: u32,
     /// The HTTP API's JSON (`GET /alerts`, `GET /scores`) instead of a table.
     #[arg(long)]
     json: bool,
@@ -68,7 +68,7 @@ fn mark_false(context: &RunContext, id: i64, json: bool) -> anyhow::Result<()> {
         Ok(alert) => (alert, true),
         Err(LinkError::NotRunning(_)) => {
             let marked = context
-                .open_store()?
+                .open_existing_store()?
                 .mark_alert_false(id, tikker_capture::clock::now_us())?
                 .ok_or_else(|| {
                     anyhow::anyhow!("no alert has id {id} (`tikker alerts` lists them)")
@@ -92,10 +92,16 @@ fn mark_false(context: &RunContext, id: i64, json: bool) -> anyhow::Result<()> {
         .map(|t| local_time(t.as_microsecond()))
         .unwrap_or(alert.created);
     writeln!(out, "alert {id} of {when} is marked false (\"It was me\")")?;
-    if released {
+    if released && alert.evidence_from.is_none() {
+        // The detectors' alerts (injection, replay, a new keyboard) cover no scored typing.
         writeln!(
             out,
-            "the typing it covered is yours again: tikker may learn from it"
+            "it covered no scored typing, so there is nothing to learn from; it no longer counts against you"
+        )?;
+    } else if released {
+        writeln!(
+            out,
+            "the typing it covered is yours again: tikker may learn from what of it the running daemon still holds (typing from before its start is not learned again)"
         )?;
     } else {
         writeln!(
@@ -113,7 +119,11 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
     }
     let args = args.range;
     let (from, to) = args.range()?;
-    let alerts = context.open_store()?.alerts_between(from, to, args.limit)?;
+    let alerts = context.open_existing_store()?.alerts_between(
+        from,
+        to,
+        usize::try_from(args.limit).unwrap_or(usize::MAX),
+    )?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let alerts: Vec<_> = alerts.into_iter().map(alert_out).collect();
@@ -174,7 +184,11 @@ pub fn alerts(context: &RunContext, args: AlertsArgs) -> anyhow::Result<()> {
 /// `tikker scores`.
 pub fn scores(context: &RunContext, args: ReviewArgs) -> anyhow::Result<()> {
     let (from, to) = args.range()?;
-    let scores = context.open_store()?.scores_between(from, to, args.limit)?;
+    let scores = context.open_existing_store()?.scores_between(
+        from,
+        to,
+        usize::try_from(args.limit).unwrap_or(usize::MAX),
+    )?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let scores: Vec<_> = scores.into_iter().map(score_out).collect();

@@ -17,7 +17,7 @@ pub struct StatsArgs {
 
 pub fn run(context: &RunContext, args: StatsArgs) -> anyhow::Result<()> {
     let filter = args.filter.to_filter()?;
-    let store = context.open_store()?;
+    let store = context.open_existing_store()?;
     let summary = summarize(&store, &filter, jiff::tz::TimeZone::system())?;
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&summary)?);
