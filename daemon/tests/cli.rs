@@ -1027,6 +1027,8 @@ fn reading_commands_on_a_missing_database_name_it_and_make_nothing() {
         &["alerts"],
         &["alerts", "--false", "1"],
         &["forget", "--last", "1h"],
+        &["profile", "show"],
+        &["profile", "rebuild"],
     ] {
         tikker(home.path())
             .env("XDG_RUNTIME_DIR", &runtime)

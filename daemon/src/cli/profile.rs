@@ -44,7 +44,7 @@ pub fn run(context: &RunContext, args: ProfileArgs) -> anyhow::Result<()> {
 }
 
 fn load(context: &RunContext, user: &str) -> anyhow::Result<(StoredProfile, OwnerModel)> {
-    let store = context.open_store()?;
+    let store = context.open_existing_store()?;
     let Some(stored) = store.latest_profile(user)? else {
         bail!(
             "no profile of {user:?} is stored yet: the daemon builds it once it has {} keystrokes of {user}'s typing (see `tikker status`), or run `tikker profile rebuild` over imported typing",
@@ -104,7 +104,7 @@ fn show(context: &RunContext, user: &str, json: bool) -> anyhow::Result<()> {
 }
 
 fn rebuild(context: &RunContext, user: &str) -> anyhow::Result<()> {
-    let store = context.open_store()?;
+    let store = context.open_existing_store()?;
     let settings = &context.config.monitor;
     let mut monitor = Monitor::new(settings.monitor_config());
     let filter = EventFilter {
