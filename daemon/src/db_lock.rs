@@ -11,18 +11,17 @@
 //! process ends, however it ends; the file stays (removing it would let two daemons lock two
 //! different files).
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use crate::holder_lock::{Attempt, HeldLock};
 
 /// The lock that makes a daemon the only one recording into its database; released when dropped
 /// or when the process ends.
 #[derive(Debug)]
 pub struct DatabaseLock {
-    _file: File,
+    _held: HeldLock,
 }
 
 impl DatabaseLock {
@@ -56,36 +55,14 @@ impl DatabaseLock {
         }
         let path = Self::path_for(database);
         tikker_store::check_own_path(&path)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
-        if let Err(e) = file.try_lock() {
-            if let std::fs::TryLockError::Error(e) = e {
-                return Err(e).with_context(|| format!("locking {}", path.display()));
-            }
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let mut lines = holder.lines();
-            let pid = lines.next().filter(|p| !p.is_empty()).unwrap_or("?");
-            let runtime = lines.next().unwrap_or("?");
-            bail!(
-                "another tikker daemon (pid {pid}, runtime folder {runtime}) is already recording into {}; \
+        match crate::holder_lock::try_hold(&path, runtime)? {
+            Attempt::Held(held) => Ok(DatabaseLock { _held: held }),
+            Attempt::Busy { pid, detail } => bail!(
+                "another tikker daemon (pid {pid}, runtime folder {detail}) is already recording into {}; \
                  only one daemon may record into a database (a second would store every session again): \
                  stop it first (`systemctl --user stop tikker`, or `kill {pid}`), or give this one another --db",
                 database.display()
-            );
+            ),
         }
-        tikker_store::restrict_mode(&path, 0o600)?;
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| writeln!(file, "{}\n{}", std::process::id(), runtime.display()))
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(DatabaseLock { _file: file })
     }
 }

@@ -20,6 +20,7 @@ pub mod control;
 pub mod daemon;
 pub mod db_key;
 pub mod db_lock;
+pub mod holder_lock;
 pub mod metrics;
 pub mod owner_link;
 pub mod paths;

@@ -12,12 +12,11 @@
 //! kernel releases the lock when the process ends, however it ends, so a crash leaves no stale
 //! lock behind.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+use crate::holder_lock::{Attempt, HeldLock};
 
 /// The runtime folder.
 #[derive(Debug, Clone)]
@@ -92,42 +91,20 @@ pub fn current_uid() -> u32 {
 /// process ends.
 #[derive(Debug)]
 pub struct DaemonLock {
-    _file: File,
+    _held: HeldLock,
 }
 
 impl DaemonLock {
     /// Takes the lock, or fails with a message that names the daemon holding it.
     pub fn acquire(dir: &RuntimeDir, database: &Path) -> anyhow::Result<DaemonLock> {
         let path = dir.lock_file();
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
-        if let Err(e) = file.try_lock() {
-            if let std::fs::TryLockError::Error(e) = e {
-                return Err(e).with_context(|| format!("locking {}", path.display()));
-            }
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let mut lines = holder.lines();
-            let pid = lines.next().unwrap_or("?");
-            let holder_db = lines.next().unwrap_or("?");
-            bail!(
-                "another tikker daemon is already running for this user (pid {pid}, recording into {holder_db}); \
+        match crate::holder_lock::try_hold(&path, database)? {
+            Attempt::Held(held) => Ok(DaemonLock { _held: held }),
+            Attempt::Busy { pid, detail } => bail!(
+                "another tikker daemon is already running for this user (pid {pid}, recording into {detail}); \
                  only one may run at a time: stop it first (`systemctl --user stop tikker`, or `kill {pid}`)"
-            );
+            ),
         }
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("protecting {}", path.display()))?;
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| writeln!(file, "{}\n{}", std::process::id(), database.display()))
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(DaemonLock { _file: file })
     }
 }
 

@@ -849,36 +849,27 @@ fn db_naming_a_folder_or_a_non_database_file_is_refused_untouched() {
     ];
     for config in [None, Some(&plaintext)] {
         for args in commands {
-            let mut cmd = tikker(home.path());
-            if let Some(config) = config {
-                cmd.arg("--config").arg(config);
+            for (db, why) in [
+                (&folder, "is a folder"),
+                (&junk, "is not a tikker database"),
+            ] {
+                let mut cmd = tikker(home.path());
+                if let Some(config) = config {
+                    cmd.arg("--config").arg(config);
+                }
+                cmd.arg("--db")
+                    .arg(db)
+                    .args(args)
+                    .assert()
+                    .failure()
+                    .stderr(
+                        predicate::str::contains(db.to_str().unwrap())
+                            .and(predicate::str::contains(why)),
+                    );
             }
-            cmd.arg("--db")
-                .arg(&folder)
-                .args(args)
-                .assert()
-                .failure()
-                .stderr(
-                    predicate::str::contains(folder.to_str().unwrap())
-                        .and(predicate::str::contains("is a folder")),
-                );
             assert_eq!(mode(&folder), 0o755, "{config:?} {args:?}");
             assert!(folder.join("sub").is_dir());
             assert!(!folder.join("tikker.db").exists());
-
-            let mut cmd = tikker(home.path());
-            if let Some(config) = config {
-                cmd.arg("--config").arg(config);
-            }
-            cmd.arg("--db")
-                .arg(&junk)
-                .args(args)
-                .assert()
-                .failure()
-                .stderr(
-                    predicate::str::contains(junk.to_str().unwrap())
-                        .and(predicate::str::contains("is not a tikker database")),
-                );
             assert_eq!(mode(&junk), 0o644, "{config:?} {args:?}");
             assert_eq!(std::fs::read(&junk).unwrap(), b"not a database\n");
         }
