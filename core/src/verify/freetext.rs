@@ -295,20 +295,26 @@ pub struct Window {
     pub digraphs: Vec<WindowDigraph>,
     /// Digraphs whose keys overlap (RPT < 0).
     pub overlaps: u32,
+    /// `(key, mean log hold)` per distinct key of [`Window::holds`], in key order (for
+    /// `rank_hold`).
+    pub key_means: Vec<(u16, f64)>,
+    /// `(key pair, mean log PPT)` per distinct pair of [`Window::digraphs`], in pair order (for
+    /// `rank_ppt`).
+    pub pair_means: Vec<(u32, f64)>,
 }
 
 impl Window {
     /// Transforms a keystroke sequence (sorted by press time, or sorted here).
     pub fn new(keys: &[Keystroke]) -> Window {
         let t = features::extract(keys);
-        let holds = t
+        let holds: Vec<(u16, f64)> = t
             .holds
             .iter()
             .filter(|(_, h)| *h >= 0)
             .map(|&(k, h)| (k, log_ms(h)))
             .collect();
         let mut overlaps = 0;
-        let digraphs = t
+        let digraphs: Vec<WindowDigraph> = t
             .digraphs
             .iter()
             .filter(|d| d.ht1_us >= 0 && d.ht2_us >= 0)
@@ -326,6 +332,8 @@ impl Window {
             })
             .collect();
         Window {
+            key_means: item_means(holds.clone()),
+            pair_means: item_means(digraphs.iter().map(|d| (d.pair, d.ppt)).collect()),
             holds,
             digraphs,
             overlaps,
@@ -556,25 +564,30 @@ fn fractional_ranks(values: impl Iterator<Item = f64>) -> Vec<f64> {
     ranks
 }
 
-/// Means per item of `(item, value)` observations: `(item, query mean, profile mean)` for the
-/// items `profile_mean` knows, in item order.
-fn shared_means<K: Copy + Ord>(
-    mut observed: Vec<(K, f64)>,
-    profile_mean: impl Fn(K) -> Option<f64>,
-) -> Vec<(f64, f64)> {
+/// The mean per item of `(item, value)` observations, in item order.
+fn item_means<K: Copy + Ord>(mut observed: Vec<(K, f64)>) -> Vec<(K, f64)> {
     observed.sort_by_key(|o| o.0);
-    let mut shared = Vec::new();
+    let mut means = Vec::new();
     let mut rest = observed.as_slice();
     while let Some(&(item, _)) = rest.first() {
         let same = rest.iter().take_while(|o| o.0 == item).count();
         let (group, tail) = rest.split_at(same);
         rest = tail;
-        if let Some(reference) = profile_mean(item) {
-            let mean = group.iter().map(|o| o.1).sum::<f64>() / same as f64;
-            shared.push((mean, reference));
-        }
+        means.push((item, group.iter().map(|o| o.1).sum::<f64>() / same as f64));
     }
-    shared
+    means
+}
+
+/// `(window mean, profile mean)` of the items of `means` that `profile_mean` knows, in item
+/// order.
+fn shared_means<K: Copy>(
+    means: &[(K, f64)],
+    profile_mean: impl Fn(K) -> Option<f64>,
+) -> Vec<(f64, f64)> {
+    means
+        .iter()
+        .filter_map(|&(item, mean)| profile_mean(item).map(|reference| (mean, reference)))
+        .collect()
 }
 
 /// A profile compiled for fast repeated scoring with given constants: the predictions of
@@ -750,11 +763,10 @@ impl Verifier {
             ap.push(dg.ppt, &qp, p.zmax);
             ar.push(dg.rpt, &qr, p.zmax);
         }
-        let rank_ppt = rank_disorder(&shared_means(
-            w.digraphs.iter().map(|d| (d.pair, d.ppt)).collect(),
-            |pair| self.digraphs.get(&pair).map(|q| q.ppt_mean),
-        ));
-        let rank_hold = rank_disorder(&shared_means(w.holds.clone(), |key| {
+        let rank_ppt = rank_disorder(&shared_means(&w.pair_means, |pair| {
+            self.digraphs.get(&pair).map(|q| q.ppt_mean)
+        }));
+        let rank_hold = rank_disorder(&shared_means(&w.key_means, |key| {
             self.keys.get(&key).map(|q| q.mean)
         }));
         out.holds = ah.n as u32;
