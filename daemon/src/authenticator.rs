@@ -1263,19 +1263,23 @@ mod tests {
         events
     }
 
+    /// The owner's authenticator on the plaintext database at `db`, with default settings.
+    fn open_plaintext(db: &std::path::Path) -> Authenticator {
+        Authenticator::open(
+            &crate::db_key::Database::plaintext(db.to_path_buf()),
+            "owner",
+            &MonitorSettings::default(),
+            Arc::new(Mutex::new(AuthStatus::off())),
+            Arc::default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn the_replay_history_is_saved_as_it_grows_and_follows_the_retention_prune() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("tikker.db");
-        let status = Arc::new(Mutex::new(AuthStatus::off()));
-        let mut authenticator = Authenticator::open(
-            &crate::db_key::Database::plaintext(db.clone()),
-            "owner",
-            &MonitorSettings::default(),
-            status,
-            Arc::default(),
-        )
-        .unwrap();
+        let mut authenticator = open_plaintext(&db);
         // Two runs of typing 10 s apart; the second is saved again as it grows.
         let first = typing_events(1_000_000_000, 30, 1);
         let second = typing_events(1_020_000_000, 40, 2);
@@ -1325,15 +1329,7 @@ mod tests {
         );
         // A restart loads what is stored.
         drop(authenticator);
-        let status = Arc::new(Mutex::new(AuthStatus::off()));
-        let reopened = Authenticator::open(
-            &crate::db_key::Database::plaintext(db.clone()),
-            "owner",
-            &MonitorSettings::default(),
-            status,
-            Arc::default(),
-        )
-        .unwrap();
+        let reopened = open_plaintext(&db);
         assert_eq!(reopened.replay.history().runs().count(), 1);
     }
 

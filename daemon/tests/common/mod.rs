@@ -243,15 +243,7 @@ impl TestHome {
 
     /// Every stored event of every session, as (user, session label, event).
     pub fn stored_events(&self) -> Vec<(String, String, KeyEvent)> {
-        let store = open_store_in(self.path(), &self.db());
-        let mut events = Vec::new();
-        store
-            .for_each_event(&EventFilter::default(), |session, event| {
-                events.push((session.user.clone(), session.label.clone(), event));
-                Ok::<(), StoreError>(())
-            })
-            .unwrap();
-        events
+        events_in(&open_store_in(self.path(), &self.db()))
     }
 }
 
@@ -275,7 +267,11 @@ pub fn open_store_in(home: &Path, db: &Path) -> Store {
 
 /// Every event in the database at `db`.
 pub fn stored_events(db: &Path) -> Vec<(String, String, KeyEvent)> {
-    let store = open_store(db);
+    events_in(&open_store(db))
+}
+
+/// Every event of `store`, as (user, session label, event).
+fn events_in(store: &Store) -> Vec<(String, String, KeyEvent)> {
     let mut events = Vec::new();
     store
         .for_each_event(&EventFilter::default(), |session, event| {
